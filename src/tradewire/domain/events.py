@@ -1,0 +1,213 @@
+"""Commands and events: frozen, typed, tagged structs, so the journal codec is generated.
+
+Every journal record carries an ID, when it happened (`ts_event`) and when we recorded it
+(`ts_recorded`). Events are past tense and are the only thing that changes state; `inferred` marks
+events the engine derived from a venue report during reconciliation rather than from a live message.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+import msgspec
+
+from tradewire.domain.enums import (
+    LiquiditySide,
+    OrderStatus,
+    OrderType,
+    Side,
+    SignalOutcome,
+    TimeInForce,
+    TradingState,
+)
+from tradewire.domain.ids import (
+    AccountId,
+    ClientOrderId,
+    EventId,
+    FillId,
+    InstrumentId,
+    SignalId,
+    StrategyId,
+    VenueId,
+    VenueOrderId,
+)
+from tradewire.domain.signals import Signal
+
+
+class OrderSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """What was decided to send: one order, one venue, one account."""
+
+    client_order_id: ClientOrderId
+    account: AccountId
+    strategy: StrategyId
+    instrument: InstrumentId
+    venue: VenueId
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    time_in_force: TimeInForce
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    signal_id: SignalId | None = None
+    signal_price: Decimal | None = None
+    reduce_only: bool = False
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Base of everything in the journal."""
+
+    event_id: EventId
+    ts_event: datetime
+    ts_recorded: datetime
+
+
+# --- commands (imperative): journaled for the audit trail, they change no state by themselves ---
+
+
+class CancelOrder(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    requested_by: str
+
+
+class ModifyOrder(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    requested_by: str
+    quantity: Decimal | None = None
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+
+
+# --- events (past tense) ---
+
+
+class SignalHandled(Record, frozen=True, kw_only=True):
+    """A signal and what came of it; the record that makes idempotency keys survive restarts."""
+
+    signal_id: SignalId
+    signal: Signal
+    outcome: SignalOutcome
+    client_order_ids: tuple[ClientOrderId, ...] = ()
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+class OrderCreated(Record, frozen=True, kw_only=True):
+    """Passed sizing and risk: the order exists as pending-new and may now be sent."""
+
+    spec: OrderSpec
+
+
+class OrderDenied(Record, frozen=True, kw_only=True):
+    """Refused by our own checks; never sent."""
+
+    spec: OrderSpec
+    reason_code: str
+    reason: str
+
+
+class OrderSubmitted(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+
+
+class OrderAccepted(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    venue_order_id: VenueOrderId
+    inferred: bool = False
+
+
+class OrderRejected(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    reason: str
+    inferred: bool = False
+
+
+class OrderPendingCancel(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+
+
+class OrderCancelRejected(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    reason: str
+
+
+class OrderCanceled(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    inferred: bool = False
+
+
+class OrderExpired(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    inferred: bool = False
+
+
+class OrderPendingReplace(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    quantity: Decimal
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+
+
+class OrderReplaced(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    quantity: Decimal
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    inferred: bool = False
+
+
+class OrderReplaceRejected(Record, frozen=True, kw_only=True):
+    client_order_id: ClientOrderId
+    reason: str
+
+
+class OrderFilled(Record, frozen=True, kw_only=True):
+    """One execution. Self-contained so positions fold without looking the order up."""
+
+    client_order_id: ClientOrderId
+    venue_order_id: VenueOrderId | None
+    fill_id: FillId
+    venue: VenueId
+    account: AccountId
+    strategy: StrategyId
+    instrument: InstrumentId
+    side: Side
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_currency: str
+    liquidity: LiquiditySide
+    multiplier: Decimal = Decimal(1)
+    inferred: bool = False
+
+
+class IllegalTransition(Record, frozen=True, kw_only=True):
+    """A report that the lifecycle table does not allow; recorded and alerted, never applied."""
+
+    client_order_id: ClientOrderId
+    status: OrderStatus
+    attempted: str
+    detail: str
+
+
+class TradingStateChanged(Record, frozen=True, kw_only=True):
+    state: TradingState
+    reason: str
+    changed_by: str
+
+
+Command = CancelOrder | ModifyOrder
+OrderEvent = (
+    OrderCreated
+    | OrderDenied
+    | OrderSubmitted
+    | OrderAccepted
+    | OrderRejected
+    | OrderPendingCancel
+    | OrderCancelRejected
+    | OrderCanceled
+    | OrderExpired
+    | OrderPendingReplace
+    | OrderReplaced
+    | OrderReplaceRejected
+    | OrderFilled
+)
+JournalRecord = Command | OrderEvent | SignalHandled | IllegalTransition | TradingStateChanged

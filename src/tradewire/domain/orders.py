@@ -1,0 +1,236 @@
+"""The order lifecycle: one transition table and one `apply(event)`.
+
+A transition not in the table is illegal: `apply` raises `IllegalTransitionError` and changes
+nothing; the order manager journals an `IllegalTransition` event and alerts. Two targets are
+computed rather than fixed: a fill goes to FILLED or PARTIALLY_FILLED (or keeps a pending or
+terminal status for a fill that races a cancel), and the end of a pending cancel or replace returns
+to the status the order had before it.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+
+from tradewire.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from tradewire.domain.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderCreated,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderPendingCancel,
+    OrderPendingReplace,
+    OrderRejected,
+    OrderReplaced,
+    OrderReplaceRejected,
+    OrderSpec,
+    OrderSubmitted,
+)
+from tradewire.domain.errors import TradewireError
+from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, StrategyId, VenueId, VenueOrderId
+from tradewire.domain.values import ZERO
+
+S = OrderStatus
+FILL: Final = "fill"
+"""Target computed from the quantities (see `_fill_target`)."""
+PREVIOUS: Final = "previous"
+"""Target is the status before the pending cancel/replace (adjusted for fills since)."""
+
+Target = OrderStatus | str
+_LIVE = (S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_FILLED)
+
+TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
+    (S.PENDING_NEW, OrderSubmitted): S.SUBMITTED,
+    (S.PENDING_NEW, OrderAccepted): S.ACCEPTED,
+    (S.PENDING_NEW, OrderRejected): S.REJECTED,
+    (S.PENDING_NEW, OrderFilled): FILL,
+    (S.PENDING_NEW, OrderCanceled): S.CANCELED,
+    (S.PENDING_NEW, OrderExpired): S.EXPIRED,
+    (S.SUBMITTED, OrderAccepted): S.ACCEPTED,
+    (S.SUBMITTED, OrderRejected): S.REJECTED,
+    (S.SUBMITTED, OrderFilled): FILL,
+    (S.SUBMITTED, OrderPendingCancel): S.PENDING_CANCEL,
+    (S.SUBMITTED, OrderCanceled): S.CANCELED,
+    (S.SUBMITTED, OrderExpired): S.EXPIRED,
+    (S.ACCEPTED, OrderFilled): FILL,
+    (S.ACCEPTED, OrderPendingCancel): S.PENDING_CANCEL,
+    (S.ACCEPTED, OrderPendingReplace): S.PENDING_REPLACE,
+    (S.ACCEPTED, OrderReplaced): S.ACCEPTED,
+    (S.ACCEPTED, OrderCanceled): S.CANCELED,
+    (S.ACCEPTED, OrderExpired): S.EXPIRED,
+    (S.PARTIALLY_FILLED, OrderFilled): FILL,
+    (S.PARTIALLY_FILLED, OrderPendingCancel): S.PENDING_CANCEL,
+    (S.PARTIALLY_FILLED, OrderPendingReplace): S.PENDING_REPLACE,
+    (S.PARTIALLY_FILLED, OrderReplaced): S.PARTIALLY_FILLED,
+    (S.PARTIALLY_FILLED, OrderCanceled): S.CANCELED,
+    (S.PARTIALLY_FILLED, OrderExpired): S.EXPIRED,
+    # A cancel is in flight: the venue may still ack, fill, refuse the cancel or reject the order.
+    (S.PENDING_CANCEL, OrderAccepted): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, OrderFilled): FILL,
+    (S.PENDING_CANCEL, OrderCancelRejected): PREVIOUS,
+    (S.PENDING_CANCEL, OrderCanceled): S.CANCELED,
+    (S.PENDING_CANCEL, OrderExpired): S.EXPIRED,
+    (S.PENDING_CANCEL, OrderRejected): S.REJECTED,
+    (S.PENDING_REPLACE, OrderAccepted): S.PENDING_REPLACE,
+    (S.PENDING_REPLACE, OrderFilled): FILL,
+    (S.PENDING_REPLACE, OrderReplaced): PREVIOUS,
+    (S.PENDING_REPLACE, OrderReplaceRejected): PREVIOUS,
+    (S.PENDING_REPLACE, OrderPendingCancel): S.PENDING_CANCEL,
+    (S.PENDING_REPLACE, OrderCanceled): S.CANCELED,
+    (S.PENDING_REPLACE, OrderExpired): S.EXPIRED,
+    # A fill can arrive after the cancel is acknowledged: it happened at the venue, so it counts.
+    (S.CANCELED, OrderFilled): FILL,
+    (S.EXPIRED, OrderFilled): FILL,
+}
+
+_HOLD_ON_PARTIAL = frozenset({S.PENDING_CANCEL, S.PENDING_REPLACE, S.CANCELED, S.EXPIRED})
+
+
+class IllegalTransitionError(TradewireError):
+    def __init__(self, order: "Order", event: OrderEvent, detail: str = "") -> None:
+        self.client_order_id = order.client_order_id
+        self.status = order.status
+        self.attempted = type(event).__name__
+        self.detail = detail or f"{self.attempted} is not allowed from {order.status}"
+        super().__init__(f"order {order.client_order_id}: {self.detail}")
+
+
+class Order:
+    """One order's state, changed only by `apply`. A fold of its events."""
+
+    __slots__ = (
+        "account",
+        "average_fill_price",
+        "client_order_id",
+        "created_at",
+        "fees",
+        "filled_quantity",
+        "instrument",
+        "limit_price",
+        "order_type",
+        "overfilled",
+        "previous_status",
+        "quantity",
+        "reason",
+        "reduce_only",
+        "side",
+        "signal_id",
+        "signal_price",
+        "status",
+        "stop_price",
+        "strategy",
+        "time_in_force",
+        "updated_at",
+        "venue",
+        "venue_order_id",
+    )
+
+    def __init__(self, spec: OrderSpec, status: OrderStatus, created_at: datetime) -> None:
+        self.client_order_id: ClientOrderId = spec.client_order_id
+        self.account: AccountId = spec.account
+        self.strategy: StrategyId = spec.strategy
+        self.instrument: InstrumentId = spec.instrument
+        self.venue: VenueId = spec.venue
+        self.side: Side = spec.side
+        self.order_type: OrderType = spec.order_type
+        self.quantity: Decimal = spec.quantity
+        self.limit_price: Decimal | None = spec.limit_price
+        self.stop_price: Decimal | None = spec.stop_price
+        self.time_in_force: TimeInForce = spec.time_in_force
+        self.signal_id = spec.signal_id
+        self.signal_price = spec.signal_price
+        self.reduce_only = spec.reduce_only
+        self.status = status
+        self.previous_status: OrderStatus | None = None
+        self.venue_order_id: VenueOrderId | None = None
+        self.filled_quantity = ZERO
+        self.average_fill_price: Decimal | None = None
+        self.fees = ZERO
+        self.reason: str | None = None
+        self.overfilled = False
+        self.created_at = created_at
+        self.updated_at = created_at
+
+    @classmethod
+    def create(cls, event: OrderCreated | OrderDenied) -> "Order":
+        if isinstance(event, OrderDenied):
+            order = cls(event.spec, S.DENIED, event.ts_event)
+            order.reason = event.reason
+            return order
+        return cls(event.spec, S.PENDING_NEW, event.ts_event)
+
+    @property
+    def leaves_quantity(self) -> Decimal:
+        """Quantity still working at the venue (zero once terminal)."""
+        if self.status not in (*_LIVE, S.PENDING_NEW, S.PENDING_CANCEL, S.PENDING_REPLACE):
+            return ZERO
+        return max(self.quantity - self.filled_quantity, ZERO)
+
+    def can_apply(self, event_type: type[OrderEvent]) -> bool:
+        return (self.status, event_type) in TRANSITIONS
+
+    def apply(self, event: OrderEvent) -> None:
+        """Move the order by one event, or raise `IllegalTransitionError` and change nothing."""
+        target = TRANSITIONS.get((self.status, type(event)))
+        if target is None:
+            raise IllegalTransitionError(self, event)
+        if isinstance(event, OrderReplaced):
+            self._apply_replace(event)
+        elif isinstance(event, OrderFilled):
+            self._apply_fill(event)
+        else:
+            self._move(target)
+        if isinstance(event, OrderAccepted) and self.venue_order_id is None:
+            self.venue_order_id = event.venue_order_id
+        if isinstance(event, OrderRejected | OrderCancelRejected | OrderReplaceRejected):
+            self.reason = event.reason
+        self.updated_at = event.ts_event
+
+    def _move(self, target: Target) -> None:
+        if target == PREVIOUS:
+            self.status = self._status_before_pending()
+            self.previous_status = None
+        else:
+            assert isinstance(target, OrderStatus)
+            if target in (S.PENDING_CANCEL, S.PENDING_REPLACE) and self.status not in (
+                S.PENDING_CANCEL,
+                S.PENDING_REPLACE,
+            ):
+                self.previous_status = self.status
+            self.status = target
+
+    def _status_before_pending(self) -> OrderStatus:
+        if self.filled_quantity >= self.quantity:
+            return S.FILLED
+        if self.filled_quantity > 0:
+            return S.PARTIALLY_FILLED
+        return self.previous_status or S.ACCEPTED
+
+    def _apply_fill(self, fill: OrderFilled) -> None:
+        if fill.venue_order_id is not None and self.venue_order_id is None:
+            self.venue_order_id = fill.venue_order_id
+        total = self.filled_quantity + fill.quantity
+        previous_average = self.average_fill_price or ZERO
+        self.average_fill_price = (
+            previous_average * self.filled_quantity + fill.price * fill.quantity
+        ) / total
+        self.filled_quantity = total
+        self.fees += fill.fee
+        if total > self.quantity:
+            # The venue executed more than we asked for: the fills are still real money.
+            self.overfilled = True
+        if total >= self.quantity:
+            self.status = S.FILLED
+        elif self.status not in _HOLD_ON_PARTIAL:
+            self.status = S.PARTIALLY_FILLED
+
+    def _apply_replace(self, event: OrderReplaced) -> None:
+        self.quantity = event.quantity
+        self.limit_price = event.limit_price
+        self.stop_price = event.stop_price
+        if self.status is not S.PENDING_REPLACE:
+            self.previous_status = self.status
+        self._move(PREVIOUS)

@@ -1,0 +1,92 @@
+"""The one interface every venue adapter implements, and the capabilities it declares as data.
+
+Contract (every adapter passes the shared contract suite in tests/contract/):
+- `submit`, `cancel` and `modify` hand a request to the venue and return; the venue's answer arrives
+  later as reports through `on_report`, never from inside these calls (as it would over a network).
+- `VenueUnavailable` from `submit` means the request certainly did not leave; any other exception
+  (timeout, I/O error) means the outcome is unknown and the engine settles it by querying the venue
+  by client order ID. Adapters never resend on their own.
+- The query methods return what the venue says is true now; they are what reconciliation uses.
+- Reports are delivered in the order the venue produced them, but the engine tolerates duplicates
+  and reordering (a fill before the ack, a fill after the cancel ack).
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+import msgspec
+
+from tradewire.domain.enums import OrderType, TimeInForce
+from tradewire.domain.events import OrderSpec
+from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, VenueId, VenueOrderId
+from tradewire.domain.instruments import Instrument
+from tradewire.domain.market import Quote
+from tradewire.domain.reports import (
+    ExecutionReport,
+    FillReport,
+    OrderStatusReport,
+    PositionReport,
+)
+
+ReportHandler = Callable[[ExecutionReport], None]
+QuoteHandler = Callable[[Quote], None]
+
+
+class VenueCapabilities(msgspec.Struct, frozen=True, kw_only=True):
+    order_types: frozenset[OrderType]
+    time_in_force: frozenset[TimeInForce]
+    modify: bool
+    reduce_only: bool
+    max_client_order_id_length: int
+
+
+class OrderRef(msgspec.Struct, frozen=True, kw_only=True):
+    """What a venue needs to find one of our orders."""
+
+    client_order_id: ClientOrderId
+    venue_order_id: VenueOrderId | None
+    account: AccountId
+    instrument: InstrumentId
+
+
+class VenueClient(Protocol):
+    @property
+    def venue(self) -> VenueId: ...
+
+    @property
+    def capabilities(self) -> VenueCapabilities: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    def instruments(self) -> list[Instrument]:
+        """Instruments this venue trades, with their rules."""
+        ...
+
+    async def connect(self, on_report: ReportHandler, on_quote: QuoteHandler) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def submit(self, order: OrderSpec) -> None: ...
+
+    async def cancel(self, order: OrderRef) -> None: ...
+
+    async def modify(
+        self,
+        order: OrderRef,
+        quantity: Decimal,
+        limit_price: Decimal | None,
+        stop_price: Decimal | None,
+    ) -> None: ...
+
+    async def order_status(self, client_order_id: ClientOrderId) -> OrderStatusReport | None: ...
+
+    async def open_orders(self, account: AccountId | None = None) -> list[OrderStatusReport]: ...
+
+    async def fills_since(
+        self, since: datetime, account: AccountId | None = None
+    ) -> list[FillReport]: ...
+
+    async def positions(self, account: AccountId | None = None) -> list[PositionReport]: ...
