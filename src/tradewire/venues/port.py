@@ -32,6 +32,8 @@ from tradewire.domain.reports import (
 
 ReportHandler = Callable[[ExecutionReport], None]
 QuoteHandler = Callable[[Quote], None]
+ConnectionHandler = Callable[[VenueId, bool], None]
+"""Called with (venue, connected) whenever the adapter's connection goes up or down."""
 
 
 class VenueCapabilities(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,7 +67,14 @@ class VenueClient(Protocol):
         """Instruments this venue trades, with their rules."""
         ...
 
-    async def connect(self, on_report: ReportHandler, on_quote: QuoteHandler) -> None: ...
+    async def connect(
+        self,
+        on_report: ReportHandler,
+        on_quote: QuoteHandler,
+        on_connection: ConnectionHandler,
+    ) -> None:
+        """Open the connection and start delivering reports, quotes and connection changes."""
+        ...
 
     async def close(self) -> None: ...
 
