@@ -74,9 +74,7 @@ TERMINAL_STATUSES = frozenset(
 )
 OPEN_STATUSES = frozenset(set(OrderStatus) - TERMINAL_STATUSES)
 """Orders that may still trade: counted as working exposure by risk and reconciled with the venue."""
-IN_FLIGHT_STATUSES = frozenset(
-    {OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED}
-)
+IN_FLIGHT_STATUSES = frozenset({OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED})
 """Orders whose existence at the venue is not yet confirmed."""
 CANCELABLE_STATUSES = frozenset(
     {

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Final
 
 from tradewire.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from tradewire.domain.errors import TradewireError
 from tradewire.domain.events import (
     OrderAccepted,
     OrderCanceled,
@@ -29,8 +30,14 @@ from tradewire.domain.events import (
     OrderSpec,
     OrderSubmitted,
 )
-from tradewire.domain.errors import TradewireError
-from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, StrategyId, VenueId, VenueOrderId
+from tradewire.domain.ids import (
+    AccountId,
+    ClientOrderId,
+    InstrumentId,
+    StrategyId,
+    VenueId,
+    VenueOrderId,
+)
 from tradewire.domain.values import ZERO
 
 S = OrderStatus
@@ -190,11 +197,10 @@ class Order:
         self.updated_at = event.ts_event
 
     def _move(self, target: Target) -> None:
-        if target == PREVIOUS:
+        if not isinstance(target, OrderStatus):  # PREVIOUS
             self.status = self._status_before_pending()
             self.previous_status = None
         else:
-            assert isinstance(target, OrderStatus)
             if target in (S.PENDING_CANCEL, S.PENDING_REPLACE) and self.status not in (
                 S.PENDING_CANCEL,
                 S.PENDING_REPLACE,

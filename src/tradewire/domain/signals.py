@@ -17,7 +17,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:\-]{0,63}$")
 NAME_ACCEPTED = "1-64 characters: letters, digits and . _ / : - (starting with a letter or digit)"
 KEY_MAX_LENGTH = 128
 MAX_MAGNITUDE = Decimal("1e15")
-NUMBER_ACCEPTED = "a positive decimal number as a JSON string or number, e.g. \"1.25\""
+NUMBER_ACCEPTED = 'a positive decimal number as a JSON string or number, e.g. "1.25"'
 PRICE_TYPES = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
 STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
 
@@ -52,7 +52,7 @@ FIELD_ACCEPTED: dict[str, str] = {
     "side": "one of: " + ", ".join(Side),
     "quantity": NUMBER_ACCEPTED,
     "notional": NUMBER_ACCEPTED,
-    "target_position": "a decimal number (negative for short), e.g. \"-2.5\"",
+    "target_position": 'a decimal number (negative for short), e.g. "-2.5"',
     "order_type": "one of: " + ", ".join(OrderType),
     "limit_price": NUMBER_ACCEPTED,
     "stop_price": NUMBER_ACCEPTED,
@@ -78,9 +78,7 @@ def parse_signal(payload: bytes | str | dict[str, Any] | Signal) -> Signal:
     except msgspec.ValidationError as error:
         raise InvalidInput([_problem_from_msgspec(str(error))]) from error
     except msgspec.DecodeError as error:
-        raise InvalidInput(
-            [FieldProblem("body", f"not valid JSON ({error})", "a JSON object")]
-        ) from error
+        raise InvalidInput([FieldProblem("body", f"not valid JSON ({error})", "a JSON object")]) from error
     problems = check_signal(signal)
     if problems:
         raise InvalidInput(problems)
@@ -148,20 +146,50 @@ def check_signal(signal: Signal) -> list[FieldProblem]:
         _check_positive(name, getattr(signal, name), problems)
     target = signal.target_position
     if target is not None and (not target.is_finite() or abs(target) >= MAX_MAGNITUDE):
-        problems.append(FieldProblem("target_position", f"{target} is not a finite number", FIELD_ACCEPTED["target_position"]))
+        problems.append(
+            FieldProblem(
+                "target_position",
+                f"{target} is not a finite number",
+                FIELD_ACCEPTED["target_position"],
+            )
+        )
     if target is not None and signal.side is not None:
-        problems.append(FieldProblem("side", "must be omitted with target_position (the engine derives it)", "no side with target_position"))
+        problems.append(
+            FieldProblem(
+                "side",
+                "must be omitted with target_position (the engine derives it)",
+                "no side with target_position",
+            )
+        )
     if target is None and signal.side is None and len(sizes) == 1:
         problems.append(FieldProblem("side", "is required with quantity or notional", FIELD_ACCEPTED["side"]))
     if signal.order_type in PRICE_TYPES and signal.limit_price is None:
-        problems.append(FieldProblem("limit_price", f"is required for a {signal.order_type} order", NUMBER_ACCEPTED))
+        problems.append(
+            FieldProblem("limit_price", f"is required for a {signal.order_type} order", NUMBER_ACCEPTED)
+        )
     if signal.order_type not in PRICE_TYPES and signal.limit_price is not None:
-        problems.append(FieldProblem("limit_price", f"is not used by a {signal.order_type} order", "omit it, or use order_type limit or stop_limit"))
+        problems.append(
+            FieldProblem(
+                "limit_price",
+                f"is not used by a {signal.order_type} order",
+                "omit it, or use order_type limit or stop_limit",
+            )
+        )
     if signal.order_type in STOP_TYPES and signal.stop_price is None:
-        problems.append(FieldProblem("stop_price", f"is required for a {signal.order_type} order", NUMBER_ACCEPTED))
+        problems.append(
+            FieldProblem("stop_price", f"is required for a {signal.order_type} order", NUMBER_ACCEPTED)
+        )
     if signal.order_type not in STOP_TYPES and signal.stop_price is not None:
-        problems.append(FieldProblem("stop_price", f"is not used by a {signal.order_type} order", "omit it, or use order_type stop or stop_limit"))
+        problems.append(
+            FieldProblem(
+                "stop_price",
+                f"is not used by a {signal.order_type} order",
+                "omit it, or use order_type stop or stop_limit",
+            )
+        )
     key = signal.idempotency_key
     if key is not None and not 1 <= len(key) <= KEY_MAX_LENGTH:
-        problems.append(FieldProblem("idempotency_key", f"has {len(key)} characters", FIELD_ACCEPTED["idempotency_key"]))
+        problems.append(
+            FieldProblem("idempotency_key", f"has {len(key)} characters", FIELD_ACCEPTED["idempotency_key"])
+        )
     return problems

@@ -1,0 +1,1 @@
+"""The order manager: command -> sizing -> risk -> journal -> venue; reports -> events -> state."""

@@ -1,0 +1,334 @@
+"""The order manager: signal -> sizing -> risk -> journal -> venue, and reports -> events -> state.
+
+State changes are synchronous: `record` applies an event to the ledger and appends it to the
+journal in one step, so every check sees every order created before it, with no await in
+between. Effects that leave the process wait for the journal: an order is durable as pending-new
+before its bytes go to the venue, and a signal's answer is durable before it is returned.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from tradewire.domain.clock import Clock
+from tradewire.domain.denials import Denial
+from tradewire.domain.enums import CANCELABLE_STATUSES, OrderStatus, SignalOutcome
+from tradewire.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, VenueUnavailable
+from tradewire.domain.events import (
+    CancelOrder,
+    IllegalTransition,
+    JournalRecord,
+    OrderCancelRejected,
+    OrderCreated,
+    OrderDenied,
+    OrderPendingCancel,
+    OrderRejected,
+    OrderSpec,
+    OrderSubmitted,
+    SignalHandled,
+)
+from tradewire.domain.ids import ClientOrderId, InstrumentId, StrategyId, VenueId
+from tradewire.domain.instruments import Instrument
+from tradewire.domain.market import QuoteBook
+from tradewire.domain.orders import Order
+from tradewire.domain.reports import (
+    CancelRejectReport,
+    ExecutionReport,
+    FillReport,
+    OrderStatusReport,
+)
+from tradewire.domain.signals import Signal
+from tradewire.execution.routing import Router
+from tradewire.execution.sizing import NoAction, OffGridPolicy, size_signal
+from tradewire.journal.store import JournalStore
+from tradewire.oms.identifiers import IdGenerator
+from tradewire.oms.ledger import Ledger
+from tradewire.oms.reports import (
+    Derived,
+    event_for_cancel_reject,
+    event_for_fill,
+    events_for_status,
+)
+from tradewire.oms.results import SignalResult
+from tradewire.risk.gate import RiskGate
+from tradewire.venues.port import OrderRef, VenueClient
+
+log = logging.getLogger(__name__)
+
+Probe = Callable[[str], None]
+"""Called at named points of the order path; the crash tests use it to kill the process there."""
+
+
+def _no_probe(_: str) -> None:
+    return None
+
+
+class OrderManager:
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        journal: JournalStore,
+        venues: Mapping[VenueId, VenueClient],
+        instruments: Mapping[InstrumentId, Instrument],
+        quotes: QuoteBook,
+        router: Router,
+        risk: RiskGate,
+        ids: IdGenerator,
+        clock: Clock,
+        off_grid_prices: OffGridPolicy = "round",
+        venue_timeout: float = 5.0,
+        probe: Probe = _no_probe,
+    ) -> None:
+        self.ledger = ledger
+        self.journal = journal
+        self.venues = dict(venues)
+        self.instruments = dict(instruments)
+        self.quotes = quotes
+        self.router = router
+        self.risk = risk
+        self.ids = ids
+        self.clock = clock
+        self.off_grid_prices = off_grid_prices
+        self.venue_timeout = venue_timeout
+        self.probe = probe
+        self.unknown_reports: list[ExecutionReport] = []
+
+    # --- recording ---
+
+    def record(self, event: JournalRecord) -> int:
+        """Apply an event to the state and queue it for the journal; returns its sequence number."""
+        self.ledger.apply(event)
+        return self.journal.append(event)
+
+    def _stamp(self) -> tuple[datetime, datetime]:
+        now = self.clock.now()
+        return now, now
+
+    # --- signals ---
+
+    def instrument(self, name: str) -> Instrument:
+        instrument = self.instruments.get(InstrumentId(name))
+        if instrument is None:
+            known = ", ".join(sorted(self.instruments)) or "none configured"
+            raise InvalidInput(
+                [FieldProblem("instrument", f"{name!r} is not a configured instrument", f"one of: {known}")]
+            )
+        return instrument
+
+    async def handle_signal(self, signal: Signal) -> SignalResult:
+        """Turn a checked signal into at most one order, durably, and send it.
+
+        A repeated idempotency key returns the first result and sends nothing."""
+        key = signal.idempotency_key
+        if key is not None and key in self.ledger.signals_by_key:
+            record = self.ledger.signals_by_key[key]
+            await self.journal.flush()
+            return SignalResult.from_record(record, duplicate=True)
+        instrument = self.instrument(signal.instrument)
+        strategy = StrategyId(signal.strategy)
+        account = self.router.account_for(signal.account, strategy, instrument).account_id
+        sized = size_signal(
+            signal,
+            instrument,
+            held=self.ledger.portfolio.strategy_quantity(account, strategy, instrument.instrument_id),
+            working=self.ledger.strategy_working(account, strategy, instrument.instrument_id),
+            quote=self.quotes.get(instrument.instrument_id),
+            policy=self.off_grid_prices,
+        )
+        now, recorded = self._stamp()
+        signal_id = self.ids.signal_id()
+        if isinstance(sized, NoAction | Denial):
+            outcome = SignalOutcome.NO_ACTION if isinstance(sized, NoAction) else SignalOutcome.DENIED
+            handled = SignalHandled(
+                event_id=self.ids.event_id(),
+                ts_event=now,
+                ts_recorded=recorded,
+                signal_id=signal_id,
+                signal=signal,
+                outcome=outcome,
+                reason_code=sized.code if isinstance(sized, Denial) else None,
+                reason=sized.reason,
+            )
+            await self.journal.flush(self.record(handled))
+            return SignalResult.from_record(handled, duplicate=False)
+        spec = OrderSpec(
+            client_order_id=self.ids.client_order_id(),
+            account=account,
+            strategy=strategy,
+            instrument=instrument.instrument_id,
+            venue=instrument.venue,
+            side=sized.side,
+            order_type=signal.order_type,
+            quantity=sized.quantity,
+            time_in_force=signal.time_in_force,
+            limit_price=sized.limit_price,
+            stop_price=sized.stop_price,
+            signal_id=signal_id,
+            signal_price=signal.signal_price,
+            reduce_only=signal.reduce_only,
+        )
+        denial = self.risk.check(
+            spec,
+            instrument,
+            self.ledger.exposure(account, instrument.instrument_id),
+            sized.reference_price,
+            self.ledger.trading_state,
+        )
+        if denial is None:
+            self.record(
+                OrderCreated(event_id=self.ids.event_id(), ts_event=now, ts_recorded=recorded, spec=spec)
+            )
+        else:
+            self.record(
+                OrderDenied(
+                    event_id=self.ids.event_id(),
+                    ts_event=now,
+                    ts_recorded=recorded,
+                    spec=spec,
+                    reason_code=denial.code,
+                    reason=denial.reason,
+                )
+            )
+        handled = SignalHandled(
+            event_id=self.ids.event_id(),
+            ts_event=now,
+            ts_recorded=recorded,
+            signal_id=signal_id,
+            signal=signal,
+            outcome=SignalOutcome.ACCEPTED if denial is None else SignalOutcome.DENIED,
+            client_order_ids=(spec.client_order_id,),
+            reason_code=denial.code if denial else None,
+            reason=denial.reason if denial else None,
+        )
+        await self.journal.flush(self.record(handled))
+        if denial is None:
+            await self._send(spec)
+        return SignalResult.from_record(handled, duplicate=False)
+
+    async def _send(self, spec: OrderSpec) -> None:
+        """Hand a durable pending-new order to its venue. Never resends: an unknown outcome is
+        settled by asking the venue (reconciliation), not by trying again."""
+        self.probe("order.journaled")
+        now, recorded = self._stamp()
+        self.record(
+            OrderSubmitted(
+                event_id=self.ids.event_id(),
+                ts_event=now,
+                ts_recorded=recorded,
+                client_order_id=spec.client_order_id,
+            )
+        )
+        venue = self.venues[spec.venue]
+        try:
+            async with asyncio.timeout(self.venue_timeout):
+                await venue.submit(spec)
+        except VenueUnavailable as error:
+            order = self.ledger.orders[spec.client_order_id]
+            if order.can_apply(OrderRejected):
+                now, recorded = self._stamp()
+                self.record(
+                    OrderRejected(
+                        event_id=self.ids.event_id(),
+                        ts_event=now,
+                        ts_recorded=recorded,
+                        client_order_id=spec.client_order_id,
+                        reason=f"not sent: {error}",
+                    )
+                )
+        except (TimeoutError, OSError) as error:
+            # The request may or may not have reached the venue: leave the order submitted and let
+            # reconciliation ask the venue by client order ID.
+            log.warning("submit of %s has an unknown outcome: %r", spec.client_order_id, error)
+        self.probe("order.sent")
+
+    # --- cancels ---
+
+    async def cancel(self, client_order_id: ClientOrderId, requested_by: str) -> Order:
+        order = self.ledger.orders.get(client_order_id)
+        if order is None:
+            raise NotFound("order", client_order_id)
+        if order.status is OrderStatus.PENDING_CANCEL:
+            return order
+        if order.status not in CANCELABLE_STATUSES:
+            raise Conflict(f"order {client_order_id} is {order.status}; only working orders can be canceled")
+        now, recorded = self._stamp()
+        self.record(
+            CancelOrder(
+                event_id=self.ids.event_id(),
+                ts_event=now,
+                ts_recorded=recorded,
+                client_order_id=client_order_id,
+                requested_by=requested_by,
+            )
+        )
+        sequence = self.record(
+            OrderPendingCancel(
+                event_id=self.ids.event_id(),
+                ts_event=now,
+                ts_recorded=recorded,
+                client_order_id=client_order_id,
+            )
+        )
+        await self.journal.flush(sequence)
+        ref = OrderRef(
+            client_order_id=order.client_order_id,
+            venue_order_id=order.venue_order_id,
+            account=order.account,
+            instrument=order.instrument,
+        )
+        try:
+            async with asyncio.timeout(self.venue_timeout):
+                await self.venues[order.venue].cancel(ref)
+        except VenueUnavailable as error:
+            if order.can_apply(OrderCancelRejected):
+                now, recorded = self._stamp()
+                self.record(
+                    OrderCancelRejected(
+                        event_id=self.ids.event_id(),
+                        ts_event=now,
+                        ts_recorded=recorded,
+                        client_order_id=client_order_id,
+                        reason=f"not sent: {error}",
+                    )
+                )
+        except (TimeoutError, OSError) as error:
+            log.warning("cancel of %s has an unknown outcome: %r", client_order_id, error)
+        await self.journal.flush()
+        return order
+
+    # --- reports from venues ---
+
+    def on_report(self, report: ExecutionReport, inferred: bool = False) -> None:
+        """Apply one venue report. Safe to call twice with the same report."""
+        order = self.ledger.orders.get(report.client_order_id)
+        if order is None:
+            self.unknown_reports.append(report)
+            log.warning("report for an order this engine does not know: %s", report)
+            return
+        now = self.clock.now()
+        if isinstance(report, FillReport):
+            if self.ledger.has_fill(report.venue, report.fill_id):
+                return
+            self.probe("fill.received")
+            instrument = self.instruments[order.instrument]
+            self._record_derived(
+                [
+                    event_for_fill(
+                        order, report, instrument, new_id=self.ids.event_id, now=now, inferred=inferred
+                    )
+                ]
+            )
+        elif isinstance(report, OrderStatusReport):
+            self._record_derived(events_for_status(order, report, self.ids.event_id, now, inferred))
+        elif isinstance(report, CancelRejectReport):
+            event = event_for_cancel_reject(order, report, self.ids.event_id, now)
+            if event is not None:
+                self.record(event)
+
+    def _record_derived(self, events: list[Derived]) -> None:
+        for event in events:
+            if isinstance(event, IllegalTransition):
+                log.error("illegal transition on %s: %s", event.client_order_id, event.detail)
+            self.record(event)

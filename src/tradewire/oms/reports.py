@@ -1,0 +1,188 @@
+"""From what a venue says (reports) to what happened to our orders (events). Pure.
+
+The same derivation serves live updates and reconciliation, so a report that arrives twice, late or
+out of order yields each event at most once: the order's current state decides what is still news.
+A report the lifecycle table cannot accept becomes an `IllegalTransition` for people to look at.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from tradewire.domain.enums import (
+    TERMINAL_STATUSES,
+    OrderStatus,
+    VenueOrderStatus,
+)
+from tradewire.domain.events import (
+    IllegalTransition,
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderReplaceRejected,
+)
+from tradewire.domain.ids import EventId
+from tradewire.domain.instruments import Instrument
+from tradewire.domain.orders import Order
+from tradewire.domain.reports import CancelRejectReport, FillReport, OrderStatusReport
+
+NewId = Callable[[], EventId]
+Derived = OrderEvent | IllegalTransition
+
+_UNCONFIRMED = frozenset({OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED})
+_ENDINGS: dict[VenueOrderStatus, type[OrderCanceled | OrderExpired]] = {
+    VenueOrderStatus.CANCELED: OrderCanceled,
+    VenueOrderStatus.EXPIRED: OrderExpired,
+}
+_SAME_ENDING = {
+    VenueOrderStatus.CANCELED: OrderStatus.CANCELED,
+    VenueOrderStatus.EXPIRED: OrderStatus.EXPIRED,
+    VenueOrderStatus.REJECTED: OrderStatus.REJECTED,
+    VenueOrderStatus.FILLED: OrderStatus.FILLED,
+}
+
+
+def _illegal(order: Order, attempted: str, detail: str, new_id: NewId, now: datetime) -> IllegalTransition:
+    return IllegalTransition(
+        event_id=new_id(),
+        ts_event=now,
+        ts_recorded=now,
+        client_order_id=order.client_order_id,
+        status=order.status,
+        attempted=attempted,
+        detail=detail,
+    )
+
+
+def events_for_status(
+    order: Order, report: OrderStatusReport, new_id: NewId, now: datetime, inferred: bool
+) -> list[Derived]:
+    """Events that bring `order` to the status the venue reports; fills come from fill reports."""
+    events: list[Derived] = []
+    status = report.status
+    if status is VenueOrderStatus.REJECTED:
+        if order.status in (*_UNCONFIRMED, OrderStatus.PENDING_CANCEL):
+            events.append(
+                OrderRejected(
+                    event_id=new_id(),
+                    ts_event=report.ts_event,
+                    ts_recorded=now,
+                    client_order_id=order.client_order_id,
+                    reason=report.reason or "rejected by the venue",
+                    inferred=inferred,
+                )
+            )
+        elif order.status is not OrderStatus.REJECTED:
+            events.append(
+                _illegal(
+                    order,
+                    "OrderRejected",
+                    f"venue reports rejected, order is {order.status}",
+                    new_id,
+                    now,
+                )
+            )
+        return events
+    if order.status in _UNCONFIRMED and report.venue_order_id is not None:
+        events.append(
+            OrderAccepted(
+                event_id=new_id(),
+                ts_event=report.ts_event,
+                ts_recorded=now,
+                client_order_id=order.client_order_id,
+                venue_order_id=report.venue_order_id,
+                inferred=inferred,
+            )
+        )
+    ending = _ENDINGS.get(status)
+    if ending is None:
+        return events  # accepted / partially filled / filled: fills arrive as fill reports
+    if order.status in TERMINAL_STATUSES:
+        if order.status is not _SAME_ENDING[status] and order.status is not OrderStatus.FILLED:
+            events.append(
+                _illegal(
+                    order,
+                    ending.__name__,
+                    f"venue reports {status}, order is {order.status}",
+                    new_id,
+                    now,
+                )
+            )
+        return events
+    events.append(
+        ending(
+            event_id=new_id(),
+            ts_event=report.ts_event,
+            ts_recorded=now,
+            client_order_id=order.client_order_id,
+            inferred=inferred,
+        )
+    )
+    return events
+
+
+def event_for_fill(
+    order: Order,
+    report: FillReport,
+    instrument: Instrument,
+    *,
+    new_id: NewId,
+    now: datetime,
+    inferred: bool,
+) -> Derived:
+    """The fill as an event, or an `IllegalTransition` if the order cannot take a fill now.
+
+    The caller has already dropped fills it has seen (by venue and fill ID)."""
+    if not order.can_apply(OrderFilled):
+        return _illegal(
+            order,
+            "OrderFilled",
+            f"fill {report.fill_id} of {report.quantity} on a {order.status} order",
+            new_id,
+            now,
+        )
+    return OrderFilled(
+        event_id=new_id(),
+        ts_event=report.ts_event,
+        ts_recorded=now,
+        client_order_id=order.client_order_id,
+        venue_order_id=report.venue_order_id,
+        fill_id=report.fill_id,
+        venue=report.venue,
+        account=order.account,
+        strategy=order.strategy,
+        instrument=order.instrument,
+        side=order.side,
+        quantity=report.quantity,
+        price=report.price,
+        fee=report.fee,
+        fee_currency=report.fee_currency,
+        liquidity=report.liquidity,
+        multiplier=instrument.multiplier,
+        inferred=inferred,
+    )
+
+
+def event_for_cancel_reject(
+    order: Order, report: CancelRejectReport, new_id: NewId, now: datetime
+) -> OrderCancelRejected | OrderReplaceRejected | None:
+    if report.replace and order.status is OrderStatus.PENDING_REPLACE:
+        return OrderReplaceRejected(
+            event_id=new_id(),
+            ts_event=report.ts_event,
+            ts_recorded=now,
+            client_order_id=order.client_order_id,
+            reason=report.reason,
+        )
+    if not report.replace and order.status is OrderStatus.PENDING_CANCEL:
+        return OrderCancelRejected(
+            event_id=new_id(),
+            ts_event=report.ts_event,
+            ts_recorded=now,
+            client_order_id=order.client_order_id,
+            reason=report.reason,
+        )
+    return None  # the order already moved on (filled or canceled): nothing left to refuse

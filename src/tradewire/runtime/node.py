@@ -1,0 +1,187 @@
+"""The engine node: wires settings to the core and runs it on one event loop.
+
+Start-up order matters for correctness: replay the journal into the ledger, open the journal for
+writing, connect every venue, reconcile each one against its truth, and only then accept signals.
+"""
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Mapping
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, Self
+
+from tradewire.domain.clock import Clock, LiveClock
+from tradewire.domain.enums import OrderStatus
+from tradewire.domain.ids import AccountId, StrategyId, VenueId
+from tradewire.domain.market import QuoteBook
+from tradewire.execution.routing import AccountConfig, Router
+from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.store import JournalStore
+from tradewire.oms.identifiers import IdGenerator
+from tradewire.oms.ledger import Ledger
+from tradewire.oms.manager import OrderManager, Probe
+from tradewire.oms.reconcile import reconcile_venue
+from tradewire.risk.checks import RiskLimits
+from tradewire.risk.gate import RiskGate
+from tradewire.runtime.probes import CrashProbe
+from tradewire.runtime.settings import Settings
+from tradewire.runtime.venues import build_venues
+from tradewire.services.trading import TradingService
+from tradewire.venues.port import VenueClient
+
+log = logging.getLogger(__name__)
+
+IN_FLIGHT_CHECK_INTERVAL = 1.0
+IN_FLIGHT_TIMEOUT = timedelta(seconds=5)
+
+
+class Engine:
+    """One engine process's trading state and its connections. Use as an async context manager."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        venues: Mapping[VenueId, VenueClient] | None = None,
+        journal: JournalStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or LiveClock()
+        self._venues = dict(venues) if venues is not None else None
+        self._journal = journal
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._manager: OrderManager | None = None
+        self._service: TradingService | None = None
+        self._closed = False
+
+    @property
+    def manager(self) -> OrderManager:
+        if self._manager is None:
+            raise RuntimeError("the engine is not started")
+        return self._manager
+
+    @property
+    def service(self) -> TradingService:
+        if self._service is None:
+            raise RuntimeError("the engine is not started")
+        return self._service
+
+    async def start(self) -> None:
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        journal = self._journal or SqliteJournal(settings.journal_path, settings.journal.durability)
+        ledger = Ledger()
+        for _, record in journal.replay():
+            ledger.apply(record)
+        started_at = self.clock.now()
+        if ledger.last_event_at is not None and ledger.last_event_at >= started_at:
+            # IDs embed the start time; never reuse a stamp even if the clock went backwards.
+            started_at = ledger.last_event_at + timedelta(milliseconds=1)
+        log.info("replayed %d journal records (digest %s)", ledger.records_applied, ledger.digest()[:12])
+        venues = self._venues if self._venues is not None else build_venues(settings, self.clock)
+        accounts = {
+            AccountId(a.id): AccountConfig(
+                account_id=AccountId(a.id), venue=VenueId(a.venue), currency=a.currency
+            )
+            for a in settings.accounts
+        }
+        quotes = QuoteBook()
+        probe: Probe = CrashProbe(settings.crash_at) if settings.crash_at else _no_probe
+        manager = OrderManager(
+            ledger=ledger,
+            journal=journal,
+            venues=venues,
+            instruments={i.instrument_id: i for v in venues.values() for i in v.instruments()},
+            quotes=quotes,
+            router=Router(
+                accounts,
+                {StrategyId(s.id): AccountId(s.account) for s in settings.strategies if s.account},
+            ),
+            risk=RiskGate(RiskLimits(**settings.risk.model_dump())),
+            ids=IdGenerator(started_at),
+            clock=self.clock,
+            off_grid_prices=settings.sizing.off_grid_prices,
+            venue_timeout=settings.venue_timeout,
+            probe=probe,
+        )
+        self._manager = manager
+        self._service = TradingService(manager, accounts, started_at)
+        await journal.start()
+        for venue in venues.values():
+            await venue.connect(manager.on_report, quotes.update, self._on_connection)
+        for venue_id in venues:
+            await self.reconcile(venue_id)
+        self._spawn(self._check_in_flight(), "in-flight-check")
+
+    async def reconcile(self, venue_id: VenueId) -> None:
+        report = await reconcile_venue(self.manager, venue_id)
+        self.service.reconciliations.append(report)
+        del self.service.reconciliations[:-100]
+
+    def _on_connection(self, venue: VenueId, connected: bool) -> None:
+        log.warning("venue %s %s", venue, "connected" if connected else "disconnected")
+        if connected and self._manager is not None and not self._closed:
+            self._spawn(self.reconcile(venue), f"reconcile-{venue}")
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def _check_in_flight(self) -> None:
+        """Ask the venue about orders that got no answer in time (lost ack, unknown submit)."""
+        manager = self.manager
+        while True:
+            await asyncio.sleep(IN_FLIGHT_CHECK_INTERVAL)
+            cutoff = self.clock.now() - IN_FLIGHT_TIMEOUT
+            waiting = [
+                o
+                for o in manager.ledger.open_orders.values()
+                if o.status in (OrderStatus.SUBMITTED, OrderStatus.PENDING_CANCEL) and o.updated_at < cutoff
+            ]
+            for order in waiting:
+                venue = manager.venues[order.venue]
+                if not venue.connected:
+                    continue
+                try:
+                    async with asyncio.timeout(self.settings.venue_timeout):
+                        report = await venue.order_status(order.client_order_id)
+                except (TimeoutError, OSError) as error:
+                    log.warning("in-flight check of %s failed: %r", order.client_order_id, error)
+                    continue
+                if report is not None:
+                    manager.on_report(report, inferred=True)
+
+    async def stop(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._manager is not None:
+            for venue in self._manager.venues.values():
+                await venue.close()
+            await self._manager.journal.close()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+def _no_probe(_: str) -> None:
+    return None

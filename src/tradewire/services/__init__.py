@@ -1,0 +1,1 @@
+"""The one application service every front end (API, CLI, Python, Redis) calls."""

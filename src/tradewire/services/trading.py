@@ -1,0 +1,161 @@
+"""TradingService: what a trader can do and see. The API, CLI and Python front ends all call this."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tradewire.domain.enums import OPEN_STATUSES, OrderStatus
+from tradewire.domain.errors import FieldProblem, InvalidInput, NotFound
+from tradewire.domain.ids import ClientOrderId
+from tradewire.domain.signals import Signal, parse_signal
+from tradewire.domain.values import ZERO
+from tradewire.execution.routing import AccountConfig
+from tradewire.oms.manager import OrderManager
+from tradewire.oms.reconcile import ReconciliationReport
+from tradewire.oms.results import SignalResult
+from tradewire.services.views import AccountView, FillView, HealthView, OrderView, PositionView
+
+MAX_PAGE = 10_000
+
+
+class TradingService:
+    def __init__(
+        self,
+        manager: OrderManager,
+        accounts: Mapping[str, AccountConfig],
+        started_at: datetime,
+    ) -> None:
+        self._manager = manager
+        self._accounts = dict(accounts)
+        self.started_at = started_at
+        self.reconciliations: list[ReconciliationReport] = []
+
+    async def submit_signal(self, payload: bytes | str | dict[str, Any] | Signal) -> SignalResult:
+        """Validate (raising `InvalidInput` that names each bad field) and handle one signal."""
+        return await self._manager.handle_signal(parse_signal(payload))
+
+    async def cancel_order(self, client_order_id: str, requested_by: str) -> OrderView:
+        order = await self._manager.cancel(ClientOrderId(client_order_id), requested_by)
+        return OrderView.of(order)
+
+    def order(self, client_order_id: str) -> OrderView:
+        order = self._manager.ledger.orders.get(ClientOrderId(client_order_id))
+        if order is None:
+            raise NotFound("order", client_order_id)
+        return OrderView.of(order)
+
+    def orders(
+        self,
+        status: str | None = None,
+        strategy: str | None = None,
+        account: str | None = None,
+        instrument: str | None = None,
+        limit: int = 500,
+    ) -> list[OrderView]:
+        """Newest first."""
+        statuses = _statuses(status)
+        picked = []
+        for order in reversed(self._manager.ledger.orders.values()):
+            if statuses is not None and order.status not in statuses:
+                continue
+            if strategy is not None and order.strategy != strategy:
+                continue
+            if account is not None and order.account != account:
+                continue
+            if instrument is not None and order.instrument != instrument:
+                continue
+            picked.append(OrderView.of(order))
+            if len(picked) >= min(limit, MAX_PAGE):
+                break
+        return picked
+
+    def positions(
+        self, account: str | None = None, by_strategy: bool = False, include_flat: bool = False
+    ) -> list[PositionView]:
+        portfolio = self._manager.ledger.portfolio
+        source = portfolio.strategy_positions() if by_strategy else portfolio.account_positions()
+        quotes = self._manager.quotes
+        return [
+            PositionView.of(p, quotes.mark(p.instrument))
+            for p in source
+            if (account is None or p.account == account)
+            and (include_flat or p.quantity != 0 or p.realized_pnl != 0)
+        ]
+
+    def fills(
+        self,
+        account: str | None = None,
+        strategy: str | None = None,
+        client_order_id: str | None = None,
+        limit: int = 500,
+    ) -> list[FillView]:
+        """Newest first."""
+        picked = []
+        for fill in reversed(self._manager.ledger.fills):
+            if account is not None and fill.account != account:
+                continue
+            if strategy is not None and fill.strategy != strategy:
+                continue
+            if client_order_id is not None and fill.client_order_id != client_order_id:
+                continue
+            picked.append(FillView.of(fill))
+            if len(picked) >= min(limit, MAX_PAGE):
+                break
+        return picked
+
+    def accounts(self) -> list[AccountView]:
+        ledger = self._manager.ledger
+        views = []
+        for account_id, config in sorted(self._accounts.items()):
+            positions = list(ledger.portfolio.account_positions(config.account_id))
+            unrealized: Decimal | None = ZERO
+            for position in positions:
+                value = position.unrealized_pnl(self._manager.quotes.mark(position.instrument))
+                unrealized = None if value is None or unrealized is None else unrealized + value
+            venue = self._manager.venues.get(config.venue)
+            views.append(
+                AccountView(
+                    account=account_id,
+                    venue=config.venue,
+                    currency=config.currency,
+                    venue_connected=venue.connected if venue is not None else False,
+                    open_orders=sum(1 for o in ledger.open_orders.values() if o.account == account_id),
+                    realized_pnl=sum((p.realized_pnl for p in positions), ZERO),
+                    unrealized_pnl=unrealized,
+                    fees=sum((p.fees for p in positions), ZERO),
+                )
+            )
+        return views
+
+    def health(self) -> HealthView:
+        venues = {str(name): venue.connected for name, venue in self._manager.venues.items()}
+        journal = self._manager.journal
+        return HealthView(
+            status="ok" if all(venues.values()) else "degraded",
+            trading_state=self._manager.ledger.trading_state.value,
+            venues=venues,
+            journal_sequence=journal.last_sequence,
+            journal_durable_sequence=journal.durable_sequence,
+            started_at=self.started_at,
+        )
+
+    def digest(self) -> str:
+        return self._manager.ledger.digest()
+
+
+def _statuses(status: str | None) -> frozenset[OrderStatus] | None:
+    if status is None:
+        return None
+    if status == "open":
+        return OPEN_STATUSES
+    chosen = set()
+    for name in status.split(","):
+        try:
+            chosen.add(OrderStatus(name.strip()))
+        except ValueError:
+            accepted = "open, or a comma-separated list of: " + ", ".join(OrderStatus)
+            raise InvalidInput(
+                [FieldProblem("status", f"{name.strip()!r} is not an order status", accepted)]
+            ) from None
+    return frozenset(chosen)
