@@ -211,6 +211,9 @@ class OrderManager:
         """Hand a durable pending-new order to its venue. Never resends: an unknown outcome is
         settled by asking the venue (reconciliation), not by trying again."""
         self.probe("order.journaled")
+        if not self.ledger.orders[spec.client_order_id].can_apply(OrderSubmitted):
+            log.error("order %s changed while it was being journaled; not sent", spec.client_order_id)
+            return
         now, recorded = self._stamp()
         self.record(
             OrderSubmitted(

@@ -3,9 +3,10 @@
 Order of work, per venue:
 1. Fill reports since the oldest open order (or the last fill) are applied first; fills are
    deduplicated by (venue, fill ID), so a second pass changes nothing.
-2. Every order we think is open is looked up by client order ID. One the venue has never seen that
-   was still pending-new or submitted never left this process (the engine died before sending it,
-   or the send failed): it is marked rejected, never resent.
+2. Every order we think is open is looked up by client order ID. At start-up, when nothing can be
+   in flight, one the venue has never seen that was still pending-new or submitted never left this
+   process (the engine died before sending it): it is marked rejected, never resent. While running,
+   such an order may simply be on its way, so it is left to the in-flight check.
 3. Open orders at the venue that the journal does not know are reported for a person (adoption and
    cancellation policies come with the resilience work).
 4. Positions are compared; differences are reported.
@@ -61,7 +62,10 @@ def _since(manager: OrderManager, venue: VenueId) -> datetime:
     return min(moments) - LOOKBACK
 
 
-async def reconcile_venue(manager: OrderManager, venue_id: VenueId) -> ReconciliationReport:
+async def reconcile_venue(
+    manager: OrderManager, venue_id: VenueId, *, at_startup: bool
+) -> ReconciliationReport:
+    """Reconcile one venue. `at_startup` means no request of ours can be in flight."""
     venue = manager.venues[venue_id]
     ledger = manager.ledger
     started = manager.clock.now()
@@ -77,6 +81,8 @@ async def reconcile_venue(manager: OrderManager, venue_id: VenueId) -> Reconcili
         if report is not None:
             manager.on_report(report, inferred=True)
         elif order.status in (OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED):
+            if not at_startup:
+                continue
             now = manager.clock.now()
             manager.record(
                 OrderRejected(

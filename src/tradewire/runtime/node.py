@@ -54,6 +54,7 @@ class Engine:
         self._manager: OrderManager | None = None
         self._service: TradingService | None = None
         self._closed = False
+        self._disconnected: set[VenueId] = set()
 
     @property
     def manager(self) -> OrderManager:
@@ -111,17 +112,23 @@ class Engine:
         for venue in venues.values():
             await venue.connect(manager.on_report, quotes.update, self._on_connection)
         for venue_id in venues:
-            await self.reconcile(venue_id)
+            await self.reconcile(venue_id, at_startup=True)
         self._spawn(self._check_in_flight(), "in-flight-check")
 
-    async def reconcile(self, venue_id: VenueId) -> None:
-        report = await reconcile_venue(self.manager, venue_id)
+    async def reconcile(self, venue_id: VenueId, at_startup: bool = False) -> None:
+        report = await reconcile_venue(self.manager, venue_id, at_startup=at_startup)
         self.service.reconciliations.append(report)
         del self.service.reconciliations[:-100]
 
     def _on_connection(self, venue: VenueId, connected: bool) -> None:
-        log.warning("venue %s %s", venue, "connected" if connected else "disconnected")
-        if connected and self._manager is not None and not self._closed:
+        """After a reconnect, reports sent while we were away are lost: ask the venue."""
+        if not connected:
+            log.warning("venue %s disconnected", venue)
+            self._disconnected.add(venue)
+            return
+        log.info("venue %s connected", venue)
+        if venue in self._disconnected and self._service is not None and not self._closed:
+            self._disconnected.discard(venue)
             self._spawn(self.reconcile(venue), f"reconcile-{venue}")
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
