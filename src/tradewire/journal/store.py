@@ -6,9 +6,12 @@ setting; the engine awaits it before any effect leaves the process (a venue send
 """
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Literal, Protocol
 
 from tradewire.domain.events import JournalRecord
+
+Durability = Literal["fsync", "os"]
+"""What a returned `flush` survives: "fsync" a power loss, "os" only a crash of the process."""
 
 
 class JournalStore(Protocol):
@@ -22,17 +25,24 @@ class JournalStore(Protocol):
         """Everything up to this sequence number is durable."""
         ...
 
-    def append(self, record: JournalRecord) -> int: ...
+    def append(self, record: JournalRecord) -> int:
+        """Queue `record` under the next sequence number and return it; never waits for the disk."""
+        ...
 
     async def flush(self, sequence: int | None = None) -> None:
-        """Wait until `sequence` (default: the last appended) is durable; raises if writing failed."""
+        """Wait until `sequence` (default: the last appended) is durable.
+
+        Returns at once if it already is; raises if writing has failed.
+        """
         ...
 
     def replay(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
         """Every record after `after`, in order, with its sequence number."""
         ...
 
-    async def start(self) -> None: ...
+    async def start(self) -> None:
+        """Begin writing what is appended; `replay` works before this, `flush` needs it."""
+        ...
 
     async def close(self) -> None:
         """Write out what is queued, then release the store."""

@@ -1,0 +1,246 @@
+import asyncio
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from tradewire.domain.events import JournalRecord, OrderSubmitted
+from tradewire.domain.ids import ClientOrderId, EventId
+from tradewire.journal.errors import (
+    JournalClosedError,
+    JournalCorrupt,
+    JournalSchemaError,
+    JournalWriteError,
+)
+from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.store import Durability, JournalStore
+
+from . import T0, numbered_fill
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "var" / "journal.sqlite"
+
+
+def raw(path: Path) -> "closing[sqlite3.Connection]":
+    """A plain connection to the file, for what the journal itself would never do."""
+    return closing(sqlite3.connect(path, isolation_level=None))
+
+
+async def test_sqlite_journal_is_a_journal_store(path: Path) -> None:
+    journal: JournalStore = SqliteJournal(path)
+    await journal.close()
+
+
+async def test_appended_records_are_flushed_and_replayed_in_order(path: Path) -> None:
+    async with SqliteJournal(path) as journal:
+        sequences = [journal.append(numbered_fill(number)) for number in range(1, 4)]
+        assert sequences == [1, 2, 3]
+        assert journal.last_sequence == 3
+
+        await journal.flush()
+
+        assert journal.durable_sequence == 3
+        assert list(journal.replay()) == [(n, numbered_fill(n)) for n in (1, 2, 3)]
+
+
+async def test_a_reopened_journal_replays_before_start_and_continues_the_sequence(
+    path: Path,
+) -> None:
+    async with SqliteJournal(path) as journal:
+        for number in range(1, 4):
+            journal.append(numbered_fill(number))
+
+    reopened = SqliteJournal(path)
+    try:
+        assert [sequence for sequence, _ in reopened.replay()] == [1, 2, 3]
+        assert reopened.last_sequence == 3
+        assert reopened.durable_sequence == 3
+        await reopened.start()
+        assert reopened.append(numbered_fill(4)) == 4
+        await reopened.flush()
+        assert list(reopened.replay(after=2)) == [(3, numbered_fill(3)), (4, numbered_fill(4))]
+        assert list(reopened.replay(after=4)) == []
+    finally:
+        await reopened.close()
+
+
+async def test_close_writes_out_records_that_were_never_flushed(path: Path) -> None:
+    started = SqliteJournal(path)
+    await started.start()
+    for number in range(1, 11):
+        started.append(numbered_fill(number))
+    await started.close()
+
+    never_started = SqliteJournal(path)
+    never_started.append(numbered_fill(11))
+    await never_started.close()
+
+    reopened = SqliteJournal(path)
+    assert [sequence for sequence, _ in reopened.replay()] == list(range(1, 12))
+    await reopened.close()
+
+
+async def test_a_thousand_appends_and_one_flush_share_few_commits(path: Path) -> None:
+    records = 1_000
+    async with SqliteJournal(path) as journal:
+        for number in range(1, records + 1):
+            journal.append(numbered_fill(number))
+        await journal.flush()
+
+        assert journal.records_written == records
+        assert journal.commit_count < records / 10
+
+
+async def test_many_flush_waiters_are_resolved_by_one_commit(path: Path) -> None:
+    journal = SqliteJournal(path)
+    for number in range(1, 51):
+        journal.append(numbered_fill(number))
+    async with journal:
+        await asyncio.gather(*(journal.flush(sequence) for sequence in range(1, 51)))
+
+        assert journal.commit_count == 1
+        assert journal.records_written == 50
+
+
+async def test_flush_does_not_return_before_the_record_is_durable(path: Path) -> None:
+    async with SqliteJournal(path) as journal:
+        with raw(path) as other_writer:
+            other_writer.execute("BEGIN IMMEDIATE")  # holds the write lock: our commit must wait
+            sequence = journal.append(numbered_fill(1))
+            flushing = asyncio.create_task(journal.flush(sequence))
+            await asyncio.sleep(0.3)
+
+            assert not flushing.done()
+            assert journal.durable_sequence == 0
+            other_writer.execute("ROLLBACK")
+
+        await asyncio.wait_for(flushing, timeout=10)
+        assert journal.durable_sequence == sequence
+        assert list(journal.replay()) == [(1, numbered_fill(1))]
+
+
+async def test_flush_of_a_durable_sequence_returns_at_once(path: Path) -> None:
+    async with SqliteJournal(path) as journal:
+        journal.append(numbered_fill(1))
+        await journal.flush()
+        commits = journal.commit_count
+
+        await journal.flush(1)
+        await journal.flush(0)
+
+        assert journal.commit_count == commits
+
+
+async def test_flush_of_a_sequence_never_appended_is_refused(path: Path) -> None:
+    async with SqliteJournal(path) as journal:
+        with pytest.raises(ValueError, match="only 0 appended"):
+            await journal.flush(1)
+
+
+@pytest.mark.parametrize(("durability", "synchronous"), [("fsync", 2), ("os", 1)])
+async def test_durability_sets_the_synchronous_pragma(
+    path: Path, durability: Durability, synchronous: int
+) -> None:
+    journal = SqliteJournal(path, durability=durability)
+    await journal.close()
+
+    assert journal.pragmas["synchronous"] == synchronous
+    assert journal.pragmas["journal_mode"] == "wal"
+    with raw(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_an_unknown_durability_is_refused(path: Path) -> None:
+    with pytest.raises(ValueError, match="durability"):
+        SqliteJournal(path, durability="sometimes")  # type: ignore[arg-type]
+
+
+async def test_a_failed_write_fails_every_flush_and_later_append(path: Path) -> None:
+    journal = SqliteJournal(path)
+    await journal.start()
+    journal.append(numbered_fill(1))
+    await journal.flush()
+    with raw(path) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON journal BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
+
+    journal.append(numbered_fill(2))
+    journal.append(numbered_fill(3))
+    waiters = await asyncio.gather(journal.flush(2), journal.flush(3), return_exceptions=True)
+
+    assert all(isinstance(error, JournalWriteError) for error in waiters), waiters
+    assert "disk on fire" in str(waiters[0])
+    with pytest.raises(JournalWriteError, match="nothing after sequence 1 is durable"):
+        journal.append(numbered_fill(4))
+    with pytest.raises(JournalWriteError):
+        await journal.flush(1)
+    with pytest.raises(JournalWriteError):
+        await journal.close()
+    await journal.close()
+    assert journal.durable_sequence == 1
+    assert [sequence for sequence, _ in journal.replay()] == [1]
+
+
+async def test_append_after_close_is_refused(path: Path) -> None:
+    journal = SqliteJournal(path)
+    await journal.start()
+    await journal.close()
+    await journal.close()
+
+    with pytest.raises(JournalClosedError):
+        journal.append(numbered_fill(1))
+
+
+async def test_an_unencodable_record_takes_no_sequence_number(path: Path) -> None:
+    naive = OrderSubmitted(
+        event_id=EventId("event-1"),
+        ts_event=T0.replace(tzinfo=None),
+        ts_recorded=T0,
+        client_order_id=ClientOrderId("order-1"),
+    )
+    async with SqliteJournal(path) as journal:
+        with pytest.raises(ValueError, match="timezone-aware"):
+            journal.append(naive)
+
+        assert journal.append(numbered_fill(1)) == 1
+
+
+async def test_a_newer_schema_version_is_refused(path: Path) -> None:
+    await SqliteJournal(path).close()
+    with raw(path) as connection:
+        connection.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+
+    with pytest.raises(JournalSchemaError, match=r"schema version '2'.*reads up to 1"):
+        SqliteJournal(path)
+
+
+async def test_a_corrupt_payload_is_named_by_its_sequence_on_replay(path: Path) -> None:
+    async with SqliteJournal(path) as journal:
+        for number in range(1, 4):
+            journal.append(numbered_fill(number))
+    with raw(path) as connection:
+        connection.execute("UPDATE journal SET payload = x'c1' WHERE sequence = 2")
+
+    journal = SqliteJournal(path)
+    replayed: list[tuple[int, JournalRecord]] = []
+    with pytest.raises(JournalCorrupt, match=r"record 2 \(OrderFilled\) cannot be decoded"):
+        replayed.extend(journal.replay())
+    assert replayed == [(1, numbered_fill(1))]
+    await journal.close()
+
+
+async def test_a_gap_in_the_sequence_is_reported_on_replay(path: Path) -> None:
+    async with SqliteJournal(path) as journal:
+        for number in range(1, 4):
+            journal.append(numbered_fill(number))
+    with raw(path) as connection:
+        connection.execute("DELETE FROM journal WHERE sequence = 2")
+
+    journal = SqliteJournal(path)
+    with pytest.raises(JournalCorrupt, match=r"record 2 is missing \(next stored: 3\)"):
+        list(journal.replay())
+    await journal.close()
