@@ -1,0 +1,19 @@
+"""The built-in paper venue: a simulated broker behind `VenueClient`, not a dry-run flag.
+
+Data flow: feed.py (quotes) -> matching.py (pure rules) -> store.py (SQLite, committed first) ->
+mapping.py (pure translation to reports) -> client.py (`PaperVenue`, report delivery and faults).
+"""
+
+from tradewire.venues.paper.catalog import DEFAULT_INSTRUMENTS, SimulatedInstrument
+from tradewire.venues.paper.client import PaperVenue
+from tradewire.venues.paper.config import DisconnectWindow, PaperVenueConfig
+from tradewire.venues.paper.feed import QuoteFileError
+
+__all__ = [
+    "DEFAULT_INSTRUMENTS",
+    "DisconnectWindow",
+    "PaperVenue",
+    "PaperVenueConfig",
+    "QuoteFileError",
+    "SimulatedInstrument",
+]
