@@ -1,0 +1,73 @@
+from typing import Any
+
+import httpx
+
+from tradewire.domain.signals import FIELD_ACCEPTED
+
+
+async def openapi(anonymous: httpx.AsyncClient) -> dict[str, Any]:
+    response = await anonymous.get("/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+async def test_openapi_lists_every_route(anonymous: httpx.AsyncClient) -> None:
+    paths = (await openapi(anonymous))["paths"]
+
+    assert set(paths) == {
+        "/api/v1/signals",
+        "/api/v1/orders",
+        "/api/v1/orders/{client_order_id}",
+        "/api/v1/positions",
+        "/api/v1/fills",
+        "/api/v1/accounts",
+        "/api/v1/reconciliations",
+        "/healthz",
+    }
+    assert set(paths["/api/v1/orders/{client_order_id}"]) == {"get", "delete"}
+
+
+async def test_openapi_documents_the_signal_body_with_every_field(anonymous: httpx.AsyncClient) -> None:
+    document = await openapi(anonymous)
+    operation = document["paths"]["/api/v1/signals"]["post"]
+
+    content = operation["requestBody"]["content"]
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/Signal"}
+    assert content["text/plain"]["schema"] == {"$ref": "#/components/schemas/Signal"}
+    signal = document["components"]["schemas"]["Signal"]
+    assert set(signal["properties"]) == set(FIELD_ACCEPTED)
+    assert signal["required"] == ["strategy", "instrument"]
+    assert signal["additionalProperties"] is False
+    assert set(operation["responses"]) == {"200", "202", "401", "403", "413", "422"}
+
+
+async def test_openapi_references_only_schemas_it_defines(anonymous: httpx.AsyncClient) -> None:
+    document = await openapi(anonymous)
+    defined = set(document["components"]["schemas"])
+
+    def references(node: object) -> set[str]:
+        if isinstance(node, dict):
+            found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+            return found.union(*(references(value) for value in node.values()))
+        if isinstance(node, list):
+            return set().union(*(references(item) for item in node))
+        return set()
+
+    names = {ref.removeprefix("#/components/schemas/") for ref in references(document)}
+    assert names <= defined
+    assert {"OrderView", "PositionView", "FillView", "AccountView", "HealthView", "ErrorBody"} <= names
+
+
+async def test_openapi_declares_the_bearer_scheme_on_api_routes_only(anonymous: httpx.AsyncClient) -> None:
+    document = await openapi(anonymous)
+
+    assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert document["paths"]["/api/v1/orders"]["get"]["security"] == [{"HTTPBearer": []}]
+    assert "security" not in document["paths"]["/healthz"]["get"]
+
+
+async def test_decimal_fields_are_documented_as_strings(anonymous: httpx.AsyncClient) -> None:
+    order = (await openapi(anonymous))["components"]["schemas"]["OrderView"]
+
+    assert order["properties"]["quantity"] == {"type": "string", "format": "decimal"}
