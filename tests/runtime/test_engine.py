@@ -7,11 +7,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tests.runtime.engines import paper_of, running_engine
+from tests.runtime.engines import engine_settings, paper_of, running_engine
+from tradewire.runtime.lock import DataDirectoryLocked
 from tradewire.domain.enums import OrderStatus, SignalOutcome, VenueOrderStatus
 from tradewire.domain.errors import InvalidInput
 from tradewire.domain.events import IllegalTransition, OrderCreated, OrderSubmitted
-from tradewire.domain.ids import ClientOrderId, VenueId
+from tradewire.domain.ids import ClientOrderId, EventId, VenueId
 from tradewire.domain.reports import FillReport, OrderStatusReport
 from tradewire.journal.sqlite import SqliteJournal
 from tradewire.oms.ledger import Ledger
@@ -270,12 +271,12 @@ async def test_an_order_journaled_but_never_sent_is_rejected_on_restart_not_rese
     spec = msgspec.structs.replace(created.spec, client_order_id=ghost)
     journal.append(
         OrderCreated(
-            event_id=ghost + "-e1", ts_event=created.ts_event, ts_recorded=created.ts_event, spec=spec
+            event_id=EventId(ghost + "-e1"), ts_event=created.ts_event, ts_recorded=created.ts_event, spec=spec
         )
     )
     journal.append(
         OrderSubmitted(
-            event_id=ghost + "-e2",
+            event_id=EventId(ghost + "-e2"),
             ts_event=created.ts_event,
             ts_recorded=created.ts_event,
             client_order_id=ghost,
@@ -349,3 +350,12 @@ async def test_the_journal_records_the_order_before_the_venue_sees_it(tmp_path: 
         )
         assert seen and seen[0] > 0
         assert VenueId("paper") in engine.manager.venues
+
+
+async def test_a_second_engine_on_the_same_data_directory_is_refused(tmp_path: Path) -> None:
+    async with running_engine(tmp_path):
+        second = Engine(engine_settings(tmp_path))
+        with pytest.raises(DataDirectoryLocked, match="another engine"):
+            await second.start()
+    async with running_engine(tmp_path) as engine:  # released on stop
+        assert engine.service.health().trading_state == "active"

@@ -24,6 +24,7 @@ from tradewire.oms.manager import OrderManager, Probe
 from tradewire.oms.reconcile import reconcile_venue
 from tradewire.risk.checks import RiskLimits
 from tradewire.risk.gate import RiskGate
+from tradewire.runtime.lock import DataDirectoryLock
 from tradewire.runtime.probes import CrashProbe
 from tradewire.runtime.settings import Settings
 from tradewire.runtime.venues import build_venues
@@ -55,6 +56,7 @@ class Engine:
         self._service: TradingService | None = None
         self._closed = False
         self._disconnected: set[VenueId] = set()
+        self._lock = DataDirectoryLock(settings.data_dir)
 
     @property
     def manager(self) -> OrderManager:
@@ -69,8 +71,16 @@ class Engine:
         return self._service
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire()
         journal = self._journal or SqliteJournal(settings.journal_path, settings.journal.durability)
         ledger = Ledger()
         for _, record in journal.replay():
@@ -176,6 +186,7 @@ class Engine:
             for venue in self._manager.venues.values():
                 await venue.close()
             await self._manager.journal.close()
+        self._lock.release()
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -9,8 +9,9 @@ from tradewire.runtime.settings import Settings
 
 
 def ensure_token(settings: Settings) -> str:
-    if settings.api_token is not None:
-        return settings.api_token.get_secret_value()
+    configured = settings.api_token.get_secret_value().strip() if settings.api_token else ""
+    if configured:
+        return configured
     path = settings.token_path
     if path.is_file():
         token = path.read_text().strip()
@@ -30,7 +31,8 @@ def ensure_token(settings: Settings) -> str:
 
 def read_token(settings: Settings) -> str | None:
     """For clients on the same machine: the configured token or the one in the data directory."""
-    if settings.api_token is not None:
-        return settings.api_token.get_secret_value()
+    configured = settings.api_token.get_secret_value().strip() if settings.api_token else ""
+    if configured:
+        return configured
     path = settings.token_path
     return path.read_text().strip() if path.is_file() else None

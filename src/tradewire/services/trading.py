@@ -7,7 +7,7 @@ from typing import Any
 
 from tradewire.domain.enums import OPEN_STATUSES, OrderStatus
 from tradewire.domain.errors import FieldProblem, InvalidInput, NotFound
-from tradewire.domain.ids import ClientOrderId
+from tradewire.domain.ids import AccountId, ClientOrderId
 from tradewire.domain.signals import Signal, parse_signal
 from tradewire.domain.values import ZERO
 from tradewire.execution.routing import AccountConfig
@@ -23,7 +23,7 @@ class TradingService:
     def __init__(
         self,
         manager: OrderManager,
-        accounts: Mapping[str, AccountConfig],
+        accounts: Mapping[AccountId, AccountConfig],
         started_at: datetime,
     ) -> None:
         self._manager = manager
@@ -147,10 +147,11 @@ class TradingService:
 def _statuses(status: str | None) -> frozenset[OrderStatus] | None:
     if status is None:
         return None
-    if status == "open":
-        return OPEN_STATUSES
-    chosen = set()
+    chosen: set[OrderStatus] = set()
     for name in status.split(","):
+        if name.strip() == "open":
+            chosen |= OPEN_STATUSES
+            continue
         try:
             chosen.add(OrderStatus(name.strip()))
         except ValueError:
