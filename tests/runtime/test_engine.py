@@ -271,7 +271,10 @@ async def test_an_order_journaled_but_never_sent_is_rejected_on_restart_not_rese
     spec = msgspec.structs.replace(created.spec, client_order_id=ghost)
     journal.append(
         OrderCreated(
-            event_id=EventId(ghost + "-e1"), ts_event=created.ts_event, ts_recorded=created.ts_event, spec=spec
+            event_id=EventId(ghost + "-e1"),
+            ts_event=created.ts_event,
+            ts_recorded=created.ts_event,
+            spec=spec,
         )
     )
     journal.append(
@@ -359,3 +362,39 @@ async def test_a_second_engine_on_the_same_data_directory_is_refused(tmp_path: P
             await second.start()
     async with running_engine(tmp_path) as engine:  # released on stop
         assert engine.service.health().trading_state == "active"
+
+
+async def test_the_running_working_totals_equal_a_full_recount(tmp_path: Path) -> None:
+    """Risk reads working quantities from running totals; they must match a scan of open orders."""
+    async with running_engine(tmp_path, risk={"max_position_quantity": "60"}) as engine:
+        ledger = engine.manager.ledger
+        ids = []
+        for index in range(12):
+            side = "buy" if index % 3 else "sell"
+            quote = paper_of(engine).current_quote(engine.manager.instrument("AAPL").instrument_id)
+            assert quote is not None
+            price = quote.bid if side == "buy" else quote.ask
+            result = await engine.service.submit_signal(
+                {
+                    "strategy": f"s{index % 2}",
+                    "instrument": "AAPL",
+                    "side": side,
+                    "quantity": str(5 + index),
+                    "order_type": "limit",
+                    "limit_price": str(price),
+                }
+            )
+            ids.extend(result.client_order_ids)
+            await settle()
+            await paper_of(engine).step()
+            await settle()
+            assert ledger.working_totals() == ledger.working_totals_from_scratch()
+        for client_order_id in ids[::2]:
+            if engine.service.order(client_order_id).status in (
+                OrderStatus.ACCEPTED,
+                OrderStatus.PARTIALLY_FILLED,
+            ):
+                await engine.service.cancel_order(client_order_id, "test")
+                await settle()
+            assert ledger.working_totals() == ledger.working_totals_from_scratch()
+        assert ledger.working_totals()[0], "some orders must still be working for the check to mean much"

@@ -6,6 +6,7 @@ ledger trusts them (they were checked against the lifecycle table before they we
 """
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -45,6 +46,13 @@ class Ledger:
         self.anomalies: list[IllegalTransition] = []
         self.last_event_at: datetime | None = None
         self.records_applied = 0
+        # Running totals of what open orders still work, so a risk check costs O(1), not O(open orders).
+        self._working_buy: defaultdict[tuple[AccountId, InstrumentId], Decimal] = defaultdict(Decimal)
+        self._working_sell: defaultdict[tuple[AccountId, InstrumentId], Decimal] = defaultdict(Decimal)
+        self._strategy_working: defaultdict[tuple[AccountId, StrategyId, InstrumentId], Decimal] = (
+            defaultdict(Decimal)
+        )
+        self._open_count: defaultdict[AccountId, int] = defaultdict(int)
 
     def apply(self, record: JournalRecord) -> None:
         self.records_applied += 1
@@ -54,8 +62,8 @@ class Ledger:
         elif isinstance(record, OrderCreated | OrderDenied):
             order = Order.create(record)
             self.orders[order.client_order_id] = order
-            if order.status in OPEN_STATUSES:
-                self.open_orders[order.client_order_id] = order
+            self._index(order)
+            self._count(order, 1)
         elif isinstance(record, SignalHandled):
             if record.signal.idempotency_key is not None:
                 self.signals_by_key[record.signal.idempotency_key] = record
@@ -68,16 +76,39 @@ class Ledger:
             pass  # commands are the audit trail; their effects are the events that follow
         else:
             order = self.orders[record.client_order_id]
-            order.apply(record)
+            self._count(order, -1)
+            try:
+                order.apply(record)
+            finally:
+                self._count(order, 1)
             self._index(order)
 
     def _apply_fill(self, fill: OrderFilled) -> None:
         order = self.orders[fill.client_order_id]
-        order.apply(fill)
+        self._count(order, -1)
+        try:
+            order.apply(fill)
+        finally:
+            self._count(order, 1)
         self._index(order)
         self.fill_keys.add((fill.venue, fill.fill_id))
         self.fills.append(fill)
         self.portfolio.apply_fill(fill)
+
+    def _count(self, order: Order, sign: int) -> None:
+        """Add (sign 1) or remove (sign -1) what `order` contributes to the working totals."""
+        if order.status not in OPEN_STATUSES:
+            return
+        self._open_count[order.account] += sign
+        leaves = order.leaves_quantity * sign
+        if not leaves:
+            return
+        key = (order.account, order.instrument)
+        if order.side is Side.BUY:
+            self._working_buy[key] += leaves
+        else:
+            self._working_sell[key] += leaves
+        self._strategy_working[(order.account, order.strategy, order.instrument)] += leaves * order.side.sign
 
     def _index(self, order: Order) -> None:
         if order.status in OPEN_STATUSES:
@@ -91,31 +122,40 @@ class Ledger:
         return (venue, fill_id) in self.fill_keys
 
     def exposure(self, account: AccountId, instrument: InstrumentId) -> Exposure:
-        working_buy = working_sell = ZERO
-        open_count = 0
-        for order in self.open_orders.values():
-            if order.account != account:
-                continue
-            open_count += 1
-            if order.instrument == instrument:
-                if order.side is Side.BUY:
-                    working_buy += order.leaves_quantity
-                else:
-                    working_sell += order.leaves_quantity
+        key = (account, instrument)
         return Exposure(
             position=self.portfolio.account_quantity(account, instrument),
-            working_buy=working_buy,
-            working_sell=working_sell,
-            open_orders=open_count,
+            working_buy=self._working_buy.get(key, ZERO),
+            working_sell=self._working_sell.get(key, ZERO),
+            open_orders=self._open_count.get(account, 0),
         )
 
     def strategy_working(self, account: AccountId, strategy: StrategyId, instrument: InstrumentId) -> Decimal:
         """Signed quantity the strategy's open orders on this instrument would still add."""
-        total = ZERO
+        return self._strategy_working.get((account, strategy, instrument), ZERO)
+
+    def working_totals_from_scratch(self) -> tuple[dict[object, Decimal], dict[AccountId, int]]:
+        """The same totals recomputed by scanning every open order: for tests of the running totals."""
+        totals: defaultdict[object, Decimal] = defaultdict(Decimal)
+        counts: defaultdict[AccountId, int] = defaultdict(int)
         for order in self.open_orders.values():
-            if (order.account, order.strategy, order.instrument) == (account, strategy, instrument):
-                total += order.leaves_quantity * order.side.sign
-        return total
+            counts[order.account] += 1
+            side_key = ("buy" if order.side is Side.BUY else "sell", order.account, order.instrument)
+            totals[side_key] += order.leaves_quantity
+            totals[("strategy", order.account, order.strategy, order.instrument)] += (
+                order.leaves_quantity * order.side.sign
+            )
+        return {k: v for k, v in totals.items() if v}, dict(counts)
+
+    def working_totals(self) -> tuple[dict[object, Decimal], dict[AccountId, int]]:
+        totals: dict[object, Decimal] = {}
+        for (account, instrument), value in self._working_buy.items():
+            totals[("buy", account, instrument)] = value
+        for (account, instrument), value in self._working_sell.items():
+            totals[("sell", account, instrument)] = value
+        for (account, strategy, instrument), value in self._strategy_working.items():
+            totals[("strategy", account, strategy, instrument)] = value
+        return {k: v for k, v in totals.items() if v}, {a: n for a, n in self._open_count.items() if n}
 
     def orders_for_venue(self, venue: VenueId, statuses: frozenset[OrderStatus]) -> Iterator[Order]:
         return (o for o in self.orders.values() if o.venue == venue and o.status in statuses)

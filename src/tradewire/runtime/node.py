@@ -89,7 +89,7 @@ class Engine:
         if ledger.last_event_at is not None and ledger.last_event_at >= started_at:
             # IDs embed the start time; never reuse a stamp even if the clock went backwards.
             started_at = ledger.last_event_at + timedelta(milliseconds=1)
-        log.info("replayed %d journal records (digest %s)", ledger.records_applied, ledger.digest()[:12])
+        log.info("replayed %d journal records", ledger.records_applied)
         venues = self._venues if self._venues is not None else build_venues(settings, self.clock)
         accounts = {
             AccountId(a.id): AccountConfig(

@@ -116,6 +116,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise FileNotFoundError(f"config file {config_file} does not exist")
 
     class _Loaded(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, "title": "tradewire settings"})
+
         @classmethod
         def settings_customise_sources(
             cls,
