@@ -8,7 +8,6 @@ import msgspec
 import pytest
 
 from tests.runtime.engines import engine_settings, paper_of, running_engine
-from tradewire.runtime.lock import DataDirectoryLocked
 from tradewire.domain.enums import OrderStatus, SignalOutcome, VenueOrderStatus
 from tradewire.domain.errors import InvalidInput
 from tradewire.domain.events import IllegalTransition, OrderCreated, OrderSubmitted
@@ -16,6 +15,7 @@ from tradewire.domain.ids import ClientOrderId, EventId, VenueId
 from tradewire.domain.reports import FillReport, OrderStatusReport
 from tradewire.journal.sqlite import SqliteJournal
 from tradewire.oms.ledger import Ledger
+from tradewire.runtime.lock import DataDirectoryLocked
 from tradewire.runtime.node import Engine
 
 
@@ -368,7 +368,7 @@ async def test_the_running_working_totals_equal_a_full_recount(tmp_path: Path) -
     """Risk reads working quantities from running totals; they must match a scan of open orders."""
     async with running_engine(tmp_path, risk={"max_position_quantity": "60"}) as engine:
         ledger = engine.manager.ledger
-        ids = []
+        ids: list[str] = []
         for index in range(12):
             side = "buy" if index % 3 else "sell"
             quote = paper_of(engine).current_quote(engine.manager.instrument("AAPL").instrument_id)

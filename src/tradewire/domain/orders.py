@@ -65,13 +65,13 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
     (S.ACCEPTED, OrderFilled): FILL,
     (S.ACCEPTED, OrderPendingCancel): S.PENDING_CANCEL,
     (S.ACCEPTED, OrderPendingReplace): S.PENDING_REPLACE,
-    (S.ACCEPTED, OrderReplaced): S.ACCEPTED,
     (S.ACCEPTED, OrderCanceled): S.CANCELED,
     (S.ACCEPTED, OrderExpired): S.EXPIRED,
     (S.PARTIALLY_FILLED, OrderFilled): FILL,
+    # The ack that a fill overtook: expected, nothing left to change.
+    (S.PARTIALLY_FILLED, OrderAccepted): S.PARTIALLY_FILLED,
     (S.PARTIALLY_FILLED, OrderPendingCancel): S.PENDING_CANCEL,
     (S.PARTIALLY_FILLED, OrderPendingReplace): S.PENDING_REPLACE,
-    (S.PARTIALLY_FILLED, OrderReplaced): S.PARTIALLY_FILLED,
     (S.PARTIALLY_FILLED, OrderCanceled): S.CANCELED,
     (S.PARTIALLY_FILLED, OrderExpired): S.EXPIRED,
     # A cancel is in flight: the venue may still ack, fill, refuse the cancel or reject the order.
@@ -81,6 +81,8 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
     (S.PENDING_CANCEL, OrderCanceled): S.CANCELED,
     (S.PENDING_CANCEL, OrderExpired): S.EXPIRED,
     (S.PENDING_CANCEL, OrderRejected): S.REJECTED,
+    # An amend in flight when the cancel was requested can still be confirmed.
+    (S.PENDING_CANCEL, OrderReplaced): S.PENDING_CANCEL,
     (S.PENDING_REPLACE, OrderAccepted): S.PENDING_REPLACE,
     (S.PENDING_REPLACE, OrderFilled): FILL,
     (S.PENDING_REPLACE, OrderReplaced): PREVIOUS,
@@ -91,6 +93,8 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
     # A fill can arrive after the cancel is acknowledged: it happened at the venue, so it counts.
     (S.CANCELED, OrderFilled): FILL,
     (S.EXPIRED, OrderFilled): FILL,
+    # The venue executed more than the order's quantity: real money, so it counts (and is flagged).
+    (S.FILLED, OrderFilled): FILL,
 }
 
 _HOLD_ON_PARTIAL = frozenset({S.PENDING_CANCEL, S.PENDING_REPLACE, S.CANCELED, S.EXPIRED})
@@ -119,6 +123,7 @@ class Order:
         "limit_price",
         "order_type",
         "overfilled",
+        "pending_quantity",
         "previous_status",
         "quantity",
         "reason",
@@ -158,6 +163,8 @@ class Order:
         self.fees = ZERO
         self.reason: str | None = None
         self.overfilled = False
+        self.pending_quantity: Decimal | None = None
+        """The quantity an amend in flight asks for."""
         self.created_at = created_at
         self.updated_at = created_at
 
@@ -184,6 +191,15 @@ class Order:
         target = TRANSITIONS.get((self.status, type(event)))
         if target is None:
             raise IllegalTransitionError(self, event)
+        if isinstance(event, OrderFilled) and event.quantity <= 0:
+            raise IllegalTransitionError(self, event, f"a fill of {event.quantity} is not a fill")
+        if isinstance(event, OrderAccepted) and self.previous_status in (S.PENDING_NEW, S.SUBMITTED):
+            # The ack raced our cancel/amend: if that is refused, the order is live, not in flight.
+            self.previous_status = S.ACCEPTED
+        if isinstance(event, OrderPendingReplace):
+            self.pending_quantity = event.quantity
+        if isinstance(event, OrderReplaced | OrderReplaceRejected):
+            self.pending_quantity = None
         if isinstance(event, OrderReplaced):
             self._apply_replace(event)
         elif isinstance(event, OrderFilled):
@@ -225,7 +241,12 @@ class Order:
         ) / total
         self.filled_quantity = total
         self.fees += fill.fee
-        if total > self.quantity:
+        if self.pending_quantity is not None and total < max(self.quantity, self.pending_quantity):
+            # An amend up may already be live at the venue: these fills can belong to it.
+            if self.status not in _HOLD_ON_PARTIAL:
+                self.status = S.PARTIALLY_FILLED
+            return
+        if total > self.quantity and self.pending_quantity is None:
             # The venue executed more than we asked for: the fills are still real money.
             self.overfilled = True
         if total >= self.quantity:
@@ -237,6 +258,8 @@ class Order:
         self.quantity = event.quantity
         self.limit_price = event.limit_price
         self.stop_price = event.stop_price
-        if self.status is not S.PENDING_REPLACE:
-            self.previous_status = self.status
-        self._move(PREVIOUS)
+        self.overfilled = self.filled_quantity > self.quantity
+        if self.status is S.PENDING_REPLACE:
+            self._move(PREVIOUS)
+        elif self.filled_quantity >= self.quantity:
+            self.status = S.FILLED  # confirmed while a cancel is pending; fills completed it

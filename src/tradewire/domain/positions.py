@@ -1,8 +1,11 @@
-"""Positions: signed quantity, average price, realized P&L and fees, from fills alone.
+"""Positions: signed quantity, cost basis, realized P&L and fees, from fills alone.
 
-Average-cost accounting: adding to a position moves the average price; reducing it realizes
-(fill price - average price) * closed quantity * multiplier; crossing through zero closes the old
-side at the average and opens the rest at the fill price. Fees are kept apart from P&L and in the
+Average-cost accounting kept exactly: the position holds its signed cost basis (the sum of
+price * signed quantity of what is open). Adding moves the cost; reducing removes the closed
+share of the cost and realizes (fill price * closed quantity - cost removed) * multiplier; crossing
+zero closes everything and opens the rest at the fill price. Because realized P&L and the cost
+basis move by the same amount whatever rounding the closed share needs, realized + unrealized P&L
+always equals the exact sum of every fill's P&L at the mark. Fees are kept apart from P&L, in the
 instrument's quote currency (a fee charged in another currency is recorded on the fill as charged).
 """
 
@@ -16,8 +19,8 @@ from tradewire.domain.values import ZERO
 class Position:
     __slots__ = (
         "account",
-        "average_price",
         "bought",
+        "cost",
         "fees",
         "fill_count",
         "instrument",
@@ -40,12 +43,17 @@ class Position:
         self.strategy = strategy
         self.multiplier = multiplier
         self.quantity = ZERO
-        self.average_price: Decimal | None = None
+        self.cost = ZERO
+        """Signed cost basis of the open quantity (price * signed quantity, before multiplier)."""
         self.realized_pnl = ZERO
         self.fees = ZERO
         self.bought = ZERO
         self.sold = ZERO
         self.fill_count = 0
+
+    @property
+    def average_price(self) -> Decimal | None:
+        return None if self.quantity == 0 else self.cost / self.quantity
 
     def apply_fill(self, side: Side, quantity: Decimal, price: Decimal, fee: Decimal) -> Decimal:
         """Apply one fill; returns the P&L it realized (before fees)."""
@@ -53,16 +61,15 @@ class Position:
         held = self.quantity
         realized = ZERO
         if held == 0 or (held > 0) == (signed > 0):
-            average = self.average_price or ZERO
-            self.average_price = (average * abs(held) + price * quantity) / (abs(held) + quantity)
+            self.cost += price * signed
         else:
             closed = min(quantity, abs(held))
+            removed = self.cost if closed == abs(held) else self.cost * closed / abs(held)
             direction = 1 if held > 0 else -1
-            realized = (price - (self.average_price or price)) * closed * direction * self.multiplier
+            realized = (price * closed * direction - removed) * self.multiplier
+            self.cost -= removed
             if quantity > abs(held):
-                self.average_price = price
-            elif quantity == abs(held):
-                self.average_price = None
+                self.cost = price * (signed + held)
         self.quantity = held + signed
         self.realized_pnl += realized
         self.fees += fee
@@ -76,9 +83,9 @@ class Position:
     def unrealized_pnl(self, mark_price: Decimal | None) -> Decimal | None:
         if self.quantity == 0:
             return ZERO
-        if mark_price is None or self.average_price is None:
+        if mark_price is None:
             return None
-        return (mark_price - self.average_price) * self.quantity * self.multiplier
+        return (mark_price * self.quantity - self.cost) * self.multiplier
 
     @property
     def net_realized_pnl(self) -> Decimal:

@@ -16,7 +16,8 @@ from tradewire.domain.errors import FieldProblem, InvalidInput
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:\-]{0,63}$")
 NAME_ACCEPTED = "1-64 characters: letters, digits and . _ / : - (starting with a letter or digit)"
 KEY_MAX_LENGTH = 128
-MAX_MAGNITUDE = Decimal("1e15")
+MAX_DIGITS = 15
+"""Numbers of 1e15 or more are refused: no instrument trades such sizes or prices."""
 NUMBER_ACCEPTED = 'a positive decimal number as a JSON string or number, e.g. "1.25"'
 PRICE_TYPES = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
 STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
@@ -69,12 +70,15 @@ _UNKNOWN = re.compile(r"unknown field `([^`]*)`")
 def parse_signal(payload: bytes | str | dict[str, Any] | Signal) -> Signal:
     """Decode and check a signal; raise `InvalidInput` naming every problem."""
     try:
-        if isinstance(payload, Signal):
-            signal = payload
-        elif isinstance(payload, bytes | str):
+        if isinstance(payload, bytes | str):
             signal = msgspec.json.decode(payload, type=Signal)
         else:
-            signal = msgspec.convert(payload, Signal)
+            # A Signal built in Python is not type-checked by its constructor: check it like a dict.
+            fields = msgspec.structs.asdict(payload) if isinstance(payload, Signal) else payload
+            if not isinstance(fields, dict):
+                raise InvalidInput([FieldProblem("body", "is not an object", "a JSON object or dict")])
+            _refuse_floats(fields)
+            signal = msgspec.convert(fields, Signal)
     except msgspec.ValidationError as error:
         raise InvalidInput([_problem_from_msgspec(str(error))]) from error
     except msgspec.DecodeError as error:
@@ -83,6 +87,17 @@ def parse_signal(payload: bytes | str | dict[str, Any] | Signal) -> Signal:
     if problems:
         raise InvalidInput(problems)
     return signal
+
+
+def _refuse_floats(fields: dict[str, Any]) -> None:
+    floats = [name for name, value in fields.items() if isinstance(value, float)]
+    if floats:
+        raise InvalidInput(
+            [
+                FieldProblem(name, f"{fields[name]!r} is a binary float, which is inexact", NUMBER_ACCEPTED)
+                for name in floats
+            ]
+        )
 
 
 def _problem_from_msgspec(message: str) -> FieldProblem:
@@ -103,10 +118,15 @@ def _problem_from_msgspec(message: str) -> FieldProblem:
     return FieldProblem(field, text, FIELD_ACCEPTED.get(field, "see the signal schema"))
 
 
+def _too_large(value: Decimal) -> bool:
+    """Not finite, or at least 1e15 in magnitude; `adjusted()` cannot overflow where `abs()` can."""
+    return not value.is_finite() or value.adjusted() >= MAX_DIGITS
+
+
 def _check_positive(name: str, value: Decimal | None, problems: list[FieldProblem]) -> None:
     if value is None:
         return
-    if not value.is_finite() or abs(value) >= MAX_MAGNITUDE:
+    if _too_large(value):
         problems.append(FieldProblem(name, f"{value} is not a finite number", NUMBER_ACCEPTED))
     elif value <= 0:
         problems.append(FieldProblem(name, f"must be greater than zero, got {value}", NUMBER_ACCEPTED))
@@ -145,7 +165,7 @@ def check_signal(signal: Signal) -> list[FieldProblem]:
     for name in ("quantity", "notional", "limit_price", "stop_price", "signal_price"):
         _check_positive(name, getattr(signal, name), problems)
     target = signal.target_position
-    if target is not None and (not target.is_finite() or abs(target) >= MAX_MAGNITUDE):
+    if target is not None and _too_large(target):
         problems.append(
             FieldProblem(
                 "target_position",

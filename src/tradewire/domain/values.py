@@ -5,7 +5,7 @@ Rounding is directional: a buy limit rounds down and a sell limit rounds up (nev
 asked), quantities round down to the lot (never trade more than asked).
 """
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from tradewire.domain.enums import Side
 
@@ -31,13 +31,27 @@ def to_decimal(value: object) -> Decimal:
 
 
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
-    """The largest multiple of `step` that is <= `value`."""
-    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    """The largest multiple of `step` that is <= `value`.
+
+    Computed from the exact remainder: dividing first would round in the 28-digit context and
+    could step over the boundary (0.9999999999999999999999999999 on a 0.25 tick is not 1)."""
+    remainder = value % step  # exact; has the sign of `value`
+    if remainder == 0:
+        return value  # already on the grid: keep the caller's digits ("0.01", not "0.01000")
+    if remainder < 0:
+        remainder += step
+    return value - remainder
 
 
 def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
     """The smallest multiple of `step` that is >= `value`."""
-    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
+    return -floor_to_step(-value, step)
+
+
+def truncate_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """The multiple of `step` nearest to zero on the same side: `value` rounded toward zero."""
+    remainder = value % step
+    return value if remainder == 0 else value - remainder
 
 
 def is_on_step(value: Decimal, step: Decimal) -> bool:
@@ -46,7 +60,7 @@ def is_on_step(value: Decimal, step: Decimal) -> bool:
 
 def round_quantity(quantity: Decimal, lot_size: Decimal) -> Decimal:
     """Quantities round toward zero to the lot: never trade more than was asked for."""
-    return floor_to_step(quantity, lot_size)
+    return truncate_to_step(quantity, lot_size)
 
 
 def round_price_passive(price: Decimal, tick_size: Decimal, side: Side) -> Decimal:
