@@ -214,6 +214,9 @@ class Order:
 
     def _move(self, target: Target) -> None:
         if not isinstance(target, OrderStatus):  # PREVIOUS
+            if self.status is S.PENDING_CANCEL and self.pending_quantity is not None:
+                self.status = S.PENDING_REPLACE  # the cancel was refused; the amend is still in flight
+                return
             self.status = self._status_before_pending()
             self.previous_status = None
         else:

@@ -9,11 +9,18 @@ always equals the exact sum of every fill's P&L at the mark. Fees are kept apart
 instrument's quote currency (a fee charged in another currency is recorded on the fill as charged).
 """
 
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 
 from tradewire.domain.enums import Side
 from tradewire.domain.ids import AccountId, InstrumentId, StrategyId
 from tradewire.domain.values import ZERO
+
+
+_EXACT = Context(prec=50)
+"""Wide enough that sums and products of realistic prices and quantities never round."""
+_COST_QUANTUM = Decimal("1e-16")
+"""The closed share of the cost basis is the only division; it is rounded here, once, so the
+subtraction that follows stays exact."""
 
 
 class Position:
@@ -57,22 +64,26 @@ class Position:
 
     def apply_fill(self, side: Side, quantity: Decimal, price: Decimal, fee: Decimal) -> Decimal:
         """Apply one fill; returns the P&L it realized (before fees)."""
-        signed = quantity if side is Side.BUY else -quantity
-        held = self.quantity
-        realized = ZERO
-        if held == 0 or (held > 0) == (signed > 0):
-            self.cost += price * signed
-        else:
-            closed = min(quantity, abs(held))
-            removed = self.cost if closed == abs(held) else self.cost * closed / abs(held)
-            direction = 1 if held > 0 else -1
-            realized = (price * closed * direction - removed) * self.multiplier
-            self.cost -= removed
-            if quantity > abs(held):
-                self.cost = price * (signed + held)
-        self.quantity = held + signed
-        self.realized_pnl += realized
-        self.fees += fee
+        with localcontext(_EXACT):
+            signed = quantity if side is Side.BUY else -quantity
+            held = self.quantity
+            realized = ZERO
+            if held == 0 or (held > 0) == (signed > 0):
+                self.cost += price * signed
+            else:
+                closed = min(quantity, abs(held))
+                if closed == abs(held):
+                    removed = self.cost
+                else:
+                    removed = (self.cost * closed / abs(held)).quantize(_COST_QUANTUM)
+                direction = 1 if held > 0 else -1
+                realized = (price * closed * direction - removed) * self.multiplier
+                self.cost -= removed
+                if quantity > abs(held):
+                    self.cost = price * (signed + held)
+            self.quantity = held + signed
+            self.realized_pnl += realized
+            self.fees += fee
         if side is Side.BUY:
             self.bought += quantity
         else:
@@ -85,7 +96,8 @@ class Position:
             return ZERO
         if mark_price is None:
             return None
-        return (mark_price * self.quantity - self.cost) * self.multiplier
+        with localcontext(_EXACT):
+            return (mark_price * self.quantity - self.cost) * self.multiplier
 
     @property
     def net_realized_pnl(self) -> Decimal:
