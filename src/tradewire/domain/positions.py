@@ -15,7 +15,6 @@ from tradewire.domain.enums import Side
 from tradewire.domain.ids import AccountId, InstrumentId, StrategyId
 from tradewire.domain.values import ZERO
 
-
 _EXACT = Context(prec=50)
 """Wide enough that sums and products of realistic prices and quantities never round."""
 _COST_QUANTUM = Decimal("1e-16")
