@@ -7,6 +7,7 @@ events the engine derived from a venue report during reconciliation rather than 
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TypedDict
 
 import msgspec
 
@@ -50,6 +51,14 @@ class OrderSpec(msgspec.Struct, frozen=True, kw_only=True):
     signal_id: SignalId | None = None
     signal_price: Decimal | None = None
     reduce_only: bool = False
+
+
+class Header(TypedDict):
+    """The fields every record carries, built in one place (`oms.identifiers.Stamp`)."""
+
+    event_id: EventId
+    ts_event: datetime
+    ts_recorded: datetime
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True, tag=True):

@@ -7,6 +7,8 @@ venue's client order ID field (Binance allows 36 characters, FIX and IB more).
 
 from datetime import datetime
 
+from tradewire.domain.clock import Clock
+from tradewire.domain.events import Header
 from tradewire.domain.ids import ClientOrderId, EventId, SignalId
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -45,3 +47,15 @@ class IdGenerator:
     def signal_id(self) -> SignalId:
         self._signals += 1
         return SignalId(self._signal_prefix + base36(self._signals))
+
+
+class Stamp:
+    """The header of a new record: a fresh event ID, when it happened (default now) and now."""
+
+    def __init__(self, ids: IdGenerator, clock: Clock) -> None:
+        self._ids = ids
+        self._clock = clock
+
+    def __call__(self, ts_event: datetime | None = None) -> Header:
+        now = self._clock.now()
+        return {"event_id": self._ids.event_id(), "ts_event": ts_event or now, "ts_recorded": now}

@@ -9,7 +9,6 @@ before its bytes go to the venue, and a signal's answer is durable before it is 
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
 
 from tradewire.domain.clock import Clock
 from tradewire.domain.denials import Denial
@@ -42,7 +41,7 @@ from tradewire.domain.signals import Signal
 from tradewire.execution.routing import Router
 from tradewire.execution.sizing import NoAction, OffGridPolicy, size_signal
 from tradewire.journal.store import JournalStore
-from tradewire.oms.identifiers import IdGenerator
+from tradewire.oms.identifiers import IdGenerator, Stamp
 from tradewire.oms.ledger import Ledger
 from tradewire.oms.reports import (
     Derived,
@@ -89,6 +88,7 @@ class OrderManager:
         self.router = router
         self.risk = risk
         self.ids = ids
+        self.stamp = Stamp(ids, clock)
         self.clock = clock
         self.off_grid_prices = off_grid_prices
         self.venue_timeout = venue_timeout
@@ -101,10 +101,6 @@ class OrderManager:
         """Apply an event to the state and queue it for the journal; returns its sequence number."""
         self.ledger.apply(event)
         return self.journal.append(event)
-
-    def _stamp(self) -> tuple[datetime, datetime]:
-        now = self.clock.now()
-        return now, now
 
     # --- signals ---
 
@@ -137,14 +133,11 @@ class OrderManager:
             quote=self.quotes.get(instrument.instrument_id),
             policy=self.off_grid_prices,
         )
-        now, recorded = self._stamp()
         signal_id = self.ids.signal_id()
         if isinstance(sized, NoAction | Denial):
             outcome = SignalOutcome.NO_ACTION if isinstance(sized, NoAction) else SignalOutcome.DENIED
             handled = SignalHandled(
-                event_id=self.ids.event_id(),
-                ts_event=now,
-                ts_recorded=recorded,
+                **self.stamp(),
                 signal_id=signal_id,
                 signal=signal,
                 outcome=outcome,
@@ -177,24 +170,18 @@ class OrderManager:
             self.ledger.trading_state,
         )
         if denial is None:
-            self.record(
-                OrderCreated(event_id=self.ids.event_id(), ts_event=now, ts_recorded=recorded, spec=spec)
-            )
+            self.record(OrderCreated(**self.stamp(), spec=spec))
         else:
             self.record(
                 OrderDenied(
-                    event_id=self.ids.event_id(),
-                    ts_event=now,
-                    ts_recorded=recorded,
+                    **self.stamp(),
                     spec=spec,
                     reason_code=denial.code,
                     reason=denial.reason,
                 )
             )
         handled = SignalHandled(
-            event_id=self.ids.event_id(),
-            ts_event=now,
-            ts_recorded=recorded,
+            **self.stamp(),
             signal_id=signal_id,
             signal=signal,
             outcome=SignalOutcome.ACCEPTED if denial is None else SignalOutcome.DENIED,
@@ -214,12 +201,9 @@ class OrderManager:
         if not self.ledger.orders[spec.client_order_id].can_apply(OrderSubmitted):
             log.error("order %s changed while it was being journaled; not sent", spec.client_order_id)
             return
-        now, recorded = self._stamp()
         self.record(
             OrderSubmitted(
-                event_id=self.ids.event_id(),
-                ts_event=now,
-                ts_recorded=recorded,
+                **self.stamp(),
                 client_order_id=spec.client_order_id,
             )
         )
@@ -230,12 +214,9 @@ class OrderManager:
         except VenueUnavailable as error:
             order = self.ledger.orders[spec.client_order_id]
             if order.can_apply(OrderRejected):
-                now, recorded = self._stamp()
                 self.record(
                     OrderRejected(
-                        event_id=self.ids.event_id(),
-                        ts_event=now,
-                        ts_recorded=recorded,
+                        **self.stamp(),
                         client_order_id=spec.client_order_id,
                         reason=f"not sent: {error}",
                     )
@@ -256,21 +237,16 @@ class OrderManager:
             return order
         if order.status not in CANCELABLE_STATUSES:
             raise Conflict(f"order {client_order_id} is {order.status}; only working orders can be canceled")
-        now, recorded = self._stamp()
         self.record(
             CancelOrder(
-                event_id=self.ids.event_id(),
-                ts_event=now,
-                ts_recorded=recorded,
+                **self.stamp(),
                 client_order_id=client_order_id,
                 requested_by=requested_by,
             )
         )
         sequence = self.record(
             OrderPendingCancel(
-                event_id=self.ids.event_id(),
-                ts_event=now,
-                ts_recorded=recorded,
+                **self.stamp(),
                 client_order_id=client_order_id,
             )
         )
@@ -286,12 +262,9 @@ class OrderManager:
                 await self.venues[order.venue].cancel(ref)
         except VenueUnavailable as error:
             if order.can_apply(OrderCancelRejected):
-                now, recorded = self._stamp()
                 self.record(
                     OrderCancelRejected(
-                        event_id=self.ids.event_id(),
-                        ts_event=now,
-                        ts_recorded=recorded,
+                        **self.stamp(),
                         client_order_id=client_order_id,
                         reason=f"not sent: {error}",
                     )
@@ -310,23 +283,18 @@ class OrderManager:
             self.unknown_reports.append(report)
             log.warning("report for an order this engine does not know: %s", report)
             return
-        now = self.clock.now()
         if isinstance(report, FillReport):
             if self.ledger.has_fill(report.venue, report.fill_id):
                 return
             self.probe("fill.received")
             instrument = self.instruments[order.instrument]
             self._record_derived(
-                [
-                    event_for_fill(
-                        order, report, instrument, new_id=self.ids.event_id, now=now, inferred=inferred
-                    )
-                ]
+                [event_for_fill(order, report, instrument, stamp=self.stamp, inferred=inferred)]
             )
         elif isinstance(report, OrderStatusReport):
-            self._record_derived(events_for_status(order, report, self.ids.event_id, now, inferred))
+            self._record_derived(events_for_status(order, report, self.stamp, inferred))
         elif isinstance(report, CancelRejectReport):
-            event = event_for_cancel_reject(order, report, self.ids.event_id, now)
+            event = event_for_cancel_reject(order, report, self.stamp)
             if event is not None:
                 self.record(event)
 

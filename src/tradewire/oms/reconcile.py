@@ -83,12 +83,9 @@ async def reconcile_venue(
         elif order.status in (OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED):
             if not at_startup:
                 continue
-            now = manager.clock.now()
             manager.record(
                 OrderRejected(
-                    event_id=manager.ids.event_id(),
-                    ts_event=now,
-                    ts_recorded=now,
+                    **manager.stamp(),
                     client_order_id=order.client_order_id,
                     reason="not found at the venue: it never left this engine (not resent)",
                     inferred=True,

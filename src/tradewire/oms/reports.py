@@ -5,9 +5,6 @@ out of order yields each event at most once: the order's current state decides w
 A report the lifecycle table cannot accept becomes an `IllegalTransition` for people to look at.
 """
 
-from collections.abc import Callable
-from datetime import datetime
-
 from tradewire.domain.enums import (
     TERMINAL_STATUSES,
     OrderStatus,
@@ -24,12 +21,11 @@ from tradewire.domain.events import (
     OrderRejected,
     OrderReplaceRejected,
 )
-from tradewire.domain.ids import EventId
 from tradewire.domain.instruments import Instrument
 from tradewire.domain.orders import Order
 from tradewire.domain.reports import CancelRejectReport, FillReport, OrderStatusReport
+from tradewire.oms.identifiers import Stamp
 
-NewId = Callable[[], EventId]
 Derived = OrderEvent | IllegalTransition
 
 _UNCONFIRMED = frozenset({OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED})
@@ -45,11 +41,9 @@ _SAME_ENDING = {
 }
 
 
-def _illegal(order: Order, attempted: str, detail: str, new_id: NewId, now: datetime) -> IllegalTransition:
+def _illegal(order: Order, attempted: str, detail: str, stamp: Stamp) -> IllegalTransition:
     return IllegalTransition(
-        event_id=new_id(),
-        ts_event=now,
-        ts_recorded=now,
+        **stamp(),
         client_order_id=order.client_order_id,
         status=order.status,
         attempted=attempted,
@@ -57,9 +51,7 @@ def _illegal(order: Order, attempted: str, detail: str, new_id: NewId, now: date
     )
 
 
-def events_for_status(
-    order: Order, report: OrderStatusReport, new_id: NewId, now: datetime, inferred: bool
-) -> list[Derived]:
+def events_for_status(order: Order, report: OrderStatusReport, stamp: Stamp, inferred: bool) -> list[Derived]:
     """Events that bring `order` to the status the venue reports; fills come from fill reports."""
     events: list[Derived] = []
     status = report.status
@@ -67,9 +59,7 @@ def events_for_status(
         if order.status in (*_UNCONFIRMED, OrderStatus.PENDING_CANCEL):
             events.append(
                 OrderRejected(
-                    event_id=new_id(),
-                    ts_event=report.ts_event,
-                    ts_recorded=now,
+                    **stamp(report.ts_event),
                     client_order_id=order.client_order_id,
                     reason=report.reason or "rejected by the venue",
                     inferred=inferred,
@@ -81,17 +71,14 @@ def events_for_status(
                     order,
                     "OrderRejected",
                     f"venue reports rejected, order is {order.status}",
-                    new_id,
-                    now,
+                    stamp,
                 )
             )
         return events
     if order.status in _UNCONFIRMED and report.venue_order_id is not None:
         events.append(
             OrderAccepted(
-                event_id=new_id(),
-                ts_event=report.ts_event,
-                ts_recorded=now,
+                **stamp(report.ts_event),
                 client_order_id=order.client_order_id,
                 venue_order_id=report.venue_order_id,
                 inferred=inferred,
@@ -107,16 +94,13 @@ def events_for_status(
                     order,
                     ending.__name__,
                     f"venue reports {status}, order is {order.status}",
-                    new_id,
-                    now,
+                    stamp,
                 )
             )
         return events
     events.append(
         ending(
-            event_id=new_id(),
-            ts_event=report.ts_event,
-            ts_recorded=now,
+            **stamp(report.ts_event),
             client_order_id=order.client_order_id,
             inferred=inferred,
         )
@@ -129,8 +113,7 @@ def event_for_fill(
     report: FillReport,
     instrument: Instrument,
     *,
-    new_id: NewId,
-    now: datetime,
+    stamp: Stamp,
     inferred: bool,
 ) -> Derived:
     """The fill as an event, or an `IllegalTransition` if the order cannot take a fill now.
@@ -141,13 +124,10 @@ def event_for_fill(
             order,
             "OrderFilled",
             f"fill {report.fill_id} of {report.quantity} on a {order.status} order",
-            new_id,
-            now,
+            stamp,
         )
     return OrderFilled(
-        event_id=new_id(),
-        ts_event=report.ts_event,
-        ts_recorded=now,
+        **stamp(report.ts_event),
         client_order_id=order.client_order_id,
         venue_order_id=report.venue_order_id,
         fill_id=report.fill_id,
@@ -167,21 +147,17 @@ def event_for_fill(
 
 
 def event_for_cancel_reject(
-    order: Order, report: CancelRejectReport, new_id: NewId, now: datetime
+    order: Order, report: CancelRejectReport, stamp: Stamp
 ) -> OrderCancelRejected | OrderReplaceRejected | None:
     if report.replace and order.status is OrderStatus.PENDING_REPLACE:
         return OrderReplaceRejected(
-            event_id=new_id(),
-            ts_event=report.ts_event,
-            ts_recorded=now,
+            **stamp(report.ts_event),
             client_order_id=order.client_order_id,
             reason=report.reason,
         )
     if not report.replace and order.status is OrderStatus.PENDING_CANCEL:
         return OrderCancelRejected(
-            event_id=new_id(),
-            ts_event=report.ts_event,
-            ts_recorded=now,
+            **stamp(report.ts_event),
             client_order_id=order.client_order_id,
             reason=report.reason,
         )
