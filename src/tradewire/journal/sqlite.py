@@ -53,6 +53,7 @@ from tradewire.journal.store import Durability
 SCHEMA_VERSION: Final = 1
 _SYNCHRONOUS: Final[Mapping[Durability, str]] = {"fsync": "FULL", "os": "NORMAL"}
 _BUSY_TIMEOUT_SECONDS: Final = 5.0
+_CHECKPOINT_INTERVAL_SECONDS: Final = 1.0
 _INSERT: Final = "INSERT INTO journal (sequence, kind, ts_recorded, payload) VALUES (?, ?, ?, ?)"
 _Entry = tuple[int, JournalRecord, bytes]
 """Sequence, record and its encoded payload; `None` on the queue tells the writer to stop."""
@@ -88,6 +89,8 @@ class SqliteJournal:
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
         self._stopped: asyncio.Future[None] | None = None
         self._commit_count = 0
         self._records_written = 0
@@ -205,6 +208,10 @@ class SqliteJournal:
             target=self._run, name=f"journal-writer:{self._path.name}", daemon=True
         )
         self._thread.start()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint, name=f"journal-checkpoint:{self._path.name}", daemon=True
+        )
+        self._checkpointer.start()
 
     async def close(self) -> None:
         """Write out what is queued, stop the writer and release the file. Idempotent.
@@ -224,6 +231,9 @@ class SqliteJournal:
         self._put(None)
         await asyncio.shield(self._stopped)
         self._thread.join()
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         self._fail_waiters()
         if self._last_sequence > self._durable_sequence:
             raise self._write_error()
@@ -272,6 +282,29 @@ class SqliteJournal:
         error.__cause__ = self._failure
         return error
 
+    # --- the checkpoint thread ---
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL back into the database every second, on a connection of its own.
+
+        SQLite's automatic checkpoint would run inside a group commit on the writer thread and add
+        milliseconds to the commit that triggers it; a passive checkpoint here runs beside the
+        writer and never blocks it. The writer truncates the WAL when it closes.
+        """
+        try:
+            connection = sqlite3.connect(self._path, isolation_level=None, timeout=_BUSY_TIMEOUT_SECONDS)
+        except sqlite3.Error:
+            logger.exception("journal %s: no checkpoint connection; the WAL grows until close", self._path)
+            return
+        try:
+            while not self._stop_checkpoints.wait(_CHECKPOINT_INTERVAL_SECONDS):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as error:  # busy or I/O: the next round tries again
+                    logger.warning("journal %s: checkpoint failed: %s", self._path, error)
+        finally:
+            connection.close()
+
     # --- the writer thread ---
 
     def _run(self) -> None:
@@ -292,6 +325,8 @@ class SqliteJournal:
                         break
                 if batch:
                     self._write(connection, batch)
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         # The thread's boundary: whatever stops a write makes the journal fatal, never silent.
         except Exception as error:
             logger.exception("journal %s: write failed; nothing more will be written", self._path)
@@ -343,6 +378,9 @@ def _open_for_writing(path: Path, durability: Durability) -> sqlite3.Connection:
         full = "ON" if durability == "fsync" else "OFF"
         connection.execute(f"PRAGMA fullfsync={full}")
         connection.execute(f"PRAGMA checkpoint_fullfsync={full}")
+        connection.execute(
+            "PRAGMA wal_autocheckpoint=0"
+        )  # the checkpoint thread does it, off the commit path
         _ensure_schema(connection, path)
     except sqlite3.Error as error:
         connection.close()
