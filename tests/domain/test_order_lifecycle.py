@@ -1,6 +1,5 @@
 """The order lifecycle table and `Order.apply`, pair by pair and through the races venues produce."""
 
-import contextlib
 from decimal import Decimal
 
 import pytest
@@ -122,6 +121,7 @@ EXPECTED: dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus] = {
     (S.PENDING_CANCEL, OrderExpired): S.EXPIRED,
     (S.PENDING_CANCEL, OrderRejected): S.REJECTED,
     (S.PENDING_CANCEL, OrderReplaced): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, OrderReplaceRejected): S.PENDING_CANCEL,
     (S.PENDING_REPLACE, OrderAccepted): S.PENDING_REPLACE,
     (S.PENDING_REPLACE, OrderFilled): S.PENDING_REPLACE,
     (S.PENDING_REPLACE, OrderReplaced): S.ACCEPTED,
@@ -132,7 +132,16 @@ EXPECTED: dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus] = {
     (S.CANCELED, OrderFilled): S.CANCELED,
     (S.EXPIRED, OrderFilled): S.EXPIRED,
     (S.FILLED, OrderFilled): S.FILLED,
+    # the answer to an amend that the cancel ack or the last fill overtook
+    (S.CANCELED, OrderReplaced): S.CANCELED,
+    (S.CANCELED, OrderReplaceRejected): S.CANCELED,
+    (S.EXPIRED, OrderReplaced): S.EXPIRED,
+    (S.EXPIRED, OrderReplaceRejected): S.EXPIRED,
+    (S.FILLED, OrderReplaced): S.FILLED,
+    (S.FILLED, OrderReplaceRejected): S.FILLED,
 }
+AMEND_ANSWERS = (OrderReplaced, OrderReplaceRejected)
+"""Legal only while an amend is pending; of the histories in `_order_in` only PENDING_REPLACE's."""
 ALL_PAIRS = [(status, event_type) for status in S for event_type in ORDER_EVENT_TYPES]
 FILLABLE = sorted({status for status, event_type in EXPECTED if event_type is OrderFilled})
 
@@ -160,15 +169,19 @@ def test_every_status_and_event_pair_moves_as_expected_or_changes_nothing(
     event = make_event(event_type, SPEC, ts=at(60))
     before = snapshot(order)
     expected = EXPECTED.get(pair)
+    unasked = event_type in AMEND_ANSWERS and status is not S.PENDING_REPLACE
 
-    if expected is None:
+    if expected is None or unasked:
         with pytest.raises(IllegalTransitionError) as raised:
             order.apply(event)
         assert snapshot(order) == before
         assert raised.value.status is status
         assert raised.value.attempted == event_type.__name__
         assert raised.value.client_order_id == SPEC.client_order_id
-        assert str(status) in str(raised.value)
+        if expected is None:
+            assert f"is not allowed from {status}" in str(raised.value)
+        else:
+            assert "no amend is pending" in str(raised.value)
         assert not order.can_apply(event_type)
     else:
         assert order.can_apply(event_type)
@@ -188,6 +201,67 @@ def test_a_fill_of_the_remaining_quantity_fills_the_order_from_any_status_that_t
     assert order.filled_quantity == Decimal("10")
     assert order.leaves_quantity == 0
     assert not order.overfilled
+
+
+def _order_with_amend_up_in_flight(status: OrderStatus) -> Order:
+    """An accepted order of 10 with an amend to 12 sent, then brought to `status`."""
+    order = _order_in(S.ACCEPTED)
+    order.apply(make_pending_replace(SPEC, quantity="12"))
+    then: dict[OrderStatus, list[OrderEvent]] = {
+        S.PENDING_REPLACE: [],
+        S.PENDING_CANCEL: [make_pending_cancel(SPEC)],
+        S.FILLED: [make_filled(SPEC, quantity="12", price="5000")],
+        S.CANCELED: [make_pending_cancel(SPEC), make_canceled(SPEC)],
+        S.EXPIRED: [make_expired(SPEC)],
+    }
+    for event in then[status]:
+        order.apply(event)
+    assert status_of(order) is status
+    return order
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "expected_status", "expected_quantity", "overfilled"),
+    [
+        (S.PENDING_REPLACE, OrderReplaced, S.ACCEPTED, "12", False),
+        (S.PENDING_REPLACE, OrderReplaceRejected, S.ACCEPTED, "10", False),
+        (S.PENDING_CANCEL, OrderReplaced, S.PENDING_CANCEL, "12", False),
+        # 12 were filled: confirmed, the amend covers them; refused, the venue overfilled
+        (S.FILLED, OrderReplaced, S.FILLED, "12", False),
+        (S.FILLED, OrderReplaceRejected, S.FILLED, "10", True),
+        (S.CANCELED, OrderReplaced, S.CANCELED, "12", False),
+        (S.CANCELED, OrderReplaceRejected, S.CANCELED, "10", False),
+        (S.EXPIRED, OrderReplaced, S.EXPIRED, "12", False),
+        (S.EXPIRED, OrderReplaceRejected, S.EXPIRED, "10", False),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else str(value),
+)
+def test_the_answer_to_an_amend_in_flight_is_applied_whatever_overtook_it(
+    status: OrderStatus,
+    answer: type[OrderEvent],
+    expected_status: OrderStatus,
+    expected_quantity: str,
+    overfilled: bool,
+) -> None:
+    order = _order_with_amend_up_in_flight(status)
+    if answer is OrderReplaced:
+        order.apply(make_replaced(SPEC, quantity="12"))
+    else:
+        order.apply(make_replace_rejected(SPEC))
+    assert status_of(order) is expected_status
+    assert order.quantity == Decimal(expected_quantity)
+    assert order.pending_quantity is None
+    assert order.overfilled is overfilled
+
+
+def test_an_amend_refused_while_a_cancel_is_pending_does_not_leave_the_order_waiting() -> None:
+    order = _order_in(S.PARTIALLY_FILLED)  # 4 of 10
+    order.apply(make_pending_replace(SPEC, quantity="3"))
+    order.apply(make_pending_cancel(SPEC))
+    order.apply(make_replace_rejected(SPEC, reason="quantity below filled"))
+    order.apply(make_cancel_rejected(SPEC, reason="modification in progress"))
+    assert status_of(order) is S.PARTIALLY_FILLED
+    assert order.pending_quantity is None
 
 
 # --- fills and their arithmetic ---
@@ -433,11 +507,14 @@ def test_a_fill_that_overtakes_the_ack_of_an_amend_up_is_not_lost() -> None:
     # The venue amended to 12, then executed 10 and 2; the amend ack is delivered after the first.
     first = make_filled(SPEC, quantity="10", price="5000", fill_id="f-1")
     second = make_filled(SPEC, quantity="2", price="5000", fill_id="f-2")
-    for event in (first, make_replaced(SPEC, quantity="12"), second):
-        with contextlib.suppress(IllegalTransitionError):
-            order.apply(event)
-            if isinstance(event, OrderFilled):
-                portfolio.apply_fill(event)
+    order.apply(first)
+    portfolio.apply_fill(first)
+    assert status_of(order) is S.PENDING_REPLACE  # 10 may be only part of the amended 12
+    order.apply(make_replaced(SPEC, quantity="12"))
+    assert status_of(order) is S.PARTIALLY_FILLED
+    order.apply(second)
+    portfolio.apply_fill(second)
+    assert status_of(order) is S.FILLED
     assert order.quantity == Decimal("12")
     assert order.filled_quantity == Decimal("12")
     assert not order.overfilled
@@ -448,9 +525,11 @@ def test_an_amend_confirmed_while_a_cancel_is_pending_updates_the_quantity() -> 
     order = _order_in(S.ACCEPTED)
     order.apply(make_pending_replace(SPEC, quantity="6"))
     order.apply(make_pending_cancel(SPEC))
-    with contextlib.suppress(IllegalTransitionError):
-        order.apply(make_replaced(SPEC, quantity="6"))
+    order.apply(make_replaced(SPEC, quantity="6"))
+    assert status_of(order) is S.PENDING_CANCEL
+    assert order.quantity == Decimal("6")
     order.apply(make_cancel_rejected(SPEC))
+    assert status_of(order) is S.ACCEPTED
     assert order.quantity == Decimal("6")
 
 
@@ -461,9 +540,49 @@ def test_a_redelivered_ack_of_an_earlier_amend_does_not_restore_the_old_quantity
     order.apply(first_ack)
     order.apply(make_pending_replace(SPEC, quantity="8"))
     order.apply(make_replaced(SPEC, quantity="8"))
-    with contextlib.suppress(IllegalTransitionError):
+    before = snapshot(order)
+    with pytest.raises(IllegalTransitionError):
         order.apply(first_ack)
+    assert snapshot(order) == before
     assert order.quantity == Decimal("8")
+
+
+def test_the_ack_of_an_amend_up_that_fills_already_completed_is_applied() -> None:
+    order = _order_in(S.PENDING_REPLACE)  # amend 10 -> 12 pending
+    order.apply(make_filled(SPEC, quantity="12", price="5000"))
+    order.apply(make_replaced(SPEC, quantity="12"))
+    assert status_of(order) is S.FILLED
+    assert order.quantity == Decimal("12")
+    assert order.pending_quantity is None
+    assert not order.overfilled
+
+
+def test_a_fill_beyond_both_the_quantity_and_a_pending_amend_is_an_overfill() -> None:
+    order = _order_in(S.ACCEPTED)
+    order.apply(make_pending_replace(SPEC, quantity="6"))
+    order.apply(make_filled(SPEC, quantity="11", price="5000"))
+    assert status_of(order) is S.FILLED
+    assert order.overfilled
+
+
+def test_an_overfill_after_a_too_late_amend_is_flagged() -> None:
+    order = _order_in(S.ACCEPTED)
+    order.apply(make_pending_replace(SPEC, quantity="6"))
+    order.apply(make_filled(SPEC, quantity="10", price="5000", fill_id="f-1"))
+    order.apply(make_replace_rejected(SPEC, reason="order is filled"))
+    order.apply(make_filled(SPEC, quantity="1", price="5000", fill_id="f-2"))
+    assert order.filled_quantity == Decimal("11")
+    assert order.overfilled
+
+
+def test_an_amend_ack_overtaken_by_the_cancel_ack_still_records_the_amended_quantity() -> None:
+    order = _order_in(S.ACCEPTED)
+    order.apply(make_pending_replace(SPEC, quantity="6"))
+    order.apply(make_pending_cancel(SPEC))
+    order.apply(make_canceled(SPEC))
+    order.apply(make_replaced(SPEC, quantity="6"))
+    assert status_of(order) is S.CANCELED
+    assert order.quantity == Decimal("6")
 
 
 # --- terminal states ---

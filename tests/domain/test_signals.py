@@ -337,6 +337,25 @@ def test_a_signal_built_in_python_with_a_float_quantity_is_refused_as_invalid_in
     built = Signal(strategy="trend-1", instrument="ESH6", side=Side.BUY, quantity=1.5)  # type: ignore[arg-type]
     problem = _only_problem(built)
     assert problem.field == "quantity"
+    assert "inexact" in problem.problem
+
+
+def test_a_signal_built_in_python_with_plain_strings_gets_real_enums() -> None:
+    built = Signal(strategy="trend-1", instrument="ESH6", side="sell", quantity=Decimal("2"))  # type: ignore[arg-type]
+    assert parse_signal(built).side is Side.SELL
+
+
+@pytest.mark.parametrize("field", ["quantity", "limit_price"])
+def test_a_float_in_a_dict_is_refused_as_inexact_and_named(field: str) -> None:
+    payload = {**_signal(order_type="limit", limit_price="5000"), field: 0.1}
+    problem = _only_problem(payload)
+    assert problem.field == field
+    assert problem.problem == "0.1 is a binary float, which is inexact"
+
+
+def test_a_payload_that_is_not_a_mapping_is_refused_against_the_body() -> None:
+    problem = _only_problem([("strategy", "trend-1")])  # type: ignore[arg-type]
+    assert problem.field == "body"
 
 
 # --- any JSON-ish input either parses or is refused with InvalidInput ---
@@ -348,11 +367,11 @@ json_scalars = (
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=20)
 )
-# Numbers as text with bounded exponents: an exponent beyond Emax is the known Overflow bug above.
+# Numbers as text, exponents far beyond the Decimal context's limits included.
 number_texts = st.builds(
     lambda mantissa, exponent: f"{mantissa}e{exponent}",
     st.integers(min_value=-(10**6), max_value=10**6),
-    st.integers(min_value=-30, max_value=30),
+    st.integers(min_value=-30, max_value=30) | st.integers(min_value=-(10**12), max_value=10**12),
 ) | st.sampled_from(["0", "1", "-1", "2.5", "0.0001", "NaN", "Infinity", "-0", "1e15"])
 json_values = st.recursive(
     json_scalars | number_texts,

@@ -144,6 +144,12 @@ limit_prices = st.decimals(
     places=8,
     allow_nan=False,
     allow_infinity=False,
+) | st.decimals(  # results of Decimal arithmetic carry all 28 digits of the context
+    min_value=Decimal("0.00001"),
+    max_value=Decimal("1000000"),
+    places=22,
+    allow_nan=False,
+    allow_infinity=False,
 )
 
 
@@ -165,13 +171,31 @@ def test_a_rounded_limit_is_on_the_tick_within_one_tick_and_never_worse_for_us(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    quantity=st.decimals(min_value=Decimal(0), max_value=Decimal("100000"), places=8),
+    quantity=st.decimals(min_value=Decimal("-100000"), max_value=Decimal("100000"), places=8),
     lot=st.sampled_from([Decimal(t) for t in ("1", "0.001", "0.00001", "1000", "0.5")]),
 )
-def test_a_rounded_quantity_is_on_the_lot_and_at_most_one_lot_below(quantity: Decimal, lot: Decimal) -> None:
+def test_a_rounded_quantity_is_on_the_lot_and_less_than_one_lot_closer_to_zero(
+    quantity: Decimal, lot: Decimal
+) -> None:
     rounded = round_quantity(quantity, lot)
     assert is_on_step(rounded, lot)
-    assert rounded <= quantity < rounded + lot
+    assert abs(rounded) <= abs(quantity) < abs(rounded) + lot
+    assert rounded == 0 or (rounded > 0) == (quantity > 0)
+
+
+@pytest.mark.parametrize(
+    ("value", "step", "floor", "ceil"),
+    [
+        ("-1.3", "0.5", "-1.5", "-1.0"),
+        ("-0.1", "0.25", "-0.25", "0"),
+        ("7", "5", "5", "10"),
+    ],
+)
+def test_floor_and_ceil_of_negative_and_positive_values_go_down_and_up(
+    value: str, step: str, floor: str, ceil: str
+) -> None:
+    assert floor_to_step(Decimal(value), Decimal(step)) == Decimal(floor)
+    assert ceil_to_step(Decimal(value), Decimal(step)) == Decimal(ceil)
 
 
 def test_floor_and_ceil_leave_a_value_on_the_step_unchanged() -> None:

@@ -81,8 +81,9 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
     (S.PENDING_CANCEL, OrderCanceled): S.CANCELED,
     (S.PENDING_CANCEL, OrderExpired): S.EXPIRED,
     (S.PENDING_CANCEL, OrderRejected): S.REJECTED,
-    # An amend in flight when the cancel was requested can still be confirmed.
+    # An amend in flight when the cancel was requested can still be confirmed or refused.
     (S.PENDING_CANCEL, OrderReplaced): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, OrderReplaceRejected): S.PENDING_CANCEL,
     (S.PENDING_REPLACE, OrderAccepted): S.PENDING_REPLACE,
     (S.PENDING_REPLACE, OrderFilled): FILL,
     (S.PENDING_REPLACE, OrderReplaced): PREVIOUS,
@@ -93,11 +94,22 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
     # A fill can arrive after the cancel is acknowledged: it happened at the venue, so it counts.
     (S.CANCELED, OrderFilled): FILL,
     (S.EXPIRED, OrderFilled): FILL,
+    # The answer to an amend can arrive after the order ended (the cancel ack or the last fill
+    # overtook it); it is applied only while an amend is pending (see `apply`).
+    (S.CANCELED, OrderReplaced): S.CANCELED,
+    (S.CANCELED, OrderReplaceRejected): S.CANCELED,
+    (S.EXPIRED, OrderReplaced): S.EXPIRED,
+    (S.EXPIRED, OrderReplaceRejected): S.EXPIRED,
+    (S.FILLED, OrderReplaced): S.FILLED,
+    (S.FILLED, OrderReplaceRejected): S.FILLED,
     # The venue executed more than the order's quantity: real money, so it counts (and is flagged).
     (S.FILLED, OrderFilled): FILL,
 }
 
 _HOLD_ON_PARTIAL = frozenset({S.PENDING_CANCEL, S.PENDING_REPLACE, S.CANCELED, S.EXPIRED})
+_ENDED = frozenset({S.FILLED, S.CANCELED, S.EXPIRED})
+_AMEND_ANSWERS: frozenset[type[OrderEvent]] = frozenset({OrderReplaced, OrderReplaceRejected})
+"""Legal only while an amend is pending: a stray or redelivered answer must not move anything."""
 
 
 class IllegalTransitionError(TradewireError):
@@ -184,6 +196,8 @@ class Order:
         return max(self.quantity - self.filled_quantity, ZERO)
 
     def can_apply(self, event_type: type[OrderEvent]) -> bool:
+        if event_type in _AMEND_ANSWERS and self.pending_quantity is None:
+            return False
         return (self.status, event_type) in TRANSITIONS
 
     def apply(self, event: OrderEvent) -> None:
@@ -193,6 +207,8 @@ class Order:
             raise IllegalTransitionError(self, event)
         if isinstance(event, OrderFilled) and event.quantity <= 0:
             raise IllegalTransitionError(self, event, f"a fill of {event.quantity} is not a fill")
+        if type(event) in _AMEND_ANSWERS and self.pending_quantity is None:
+            raise IllegalTransitionError(self, event, f"{type(event).__name__} but no amend is pending")
         if isinstance(event, OrderAccepted) and self.previous_status in (S.PENDING_NEW, S.SUBMITTED):
             # The ack raced our cancel/amend: if that is refused, the order is live, not in flight.
             self.previous_status = S.ACCEPTED
@@ -204,6 +220,11 @@ class Order:
             self._apply_replace(event)
         elif isinstance(event, OrderFilled):
             self._apply_fill(event)
+        elif self.status in _ENDED:
+            self.overfilled = self.filled_quantity > self.quantity  # a refused amend on an ended order
+        elif self.status is S.PENDING_CANCEL and isinstance(event, OrderReplaceRejected):
+            if self.filled_quantity >= self.quantity:
+                self.status = S.FILLED  # fills held for the refused amend had completed the order
         else:
             self._move(target)
         if isinstance(event, OrderAccepted) and self.venue_order_id is None:
@@ -244,15 +265,11 @@ class Order:
         ) / total
         self.filled_quantity = total
         self.fees += fill.fee
-        if self.pending_quantity is not None and total < max(self.quantity, self.pending_quantity):
-            # An amend up may already be live at the venue: these fills can belong to it.
-            if self.status not in _HOLD_ON_PARTIAL:
-                self.status = S.PARTIALLY_FILLED
-            return
-        if total > self.quantity and self.pending_quantity is None:
-            # The venue executed more than we asked for: the fills are still real money.
-            self.overfilled = True
-        if total >= self.quantity:
+        # An amend in flight may already be live at the venue: complete at the larger quantity.
+        complete_at = max(self.quantity, self.pending_quantity or self.quantity)
+        if total > complete_at:
+            self.overfilled = True  # the venue executed more than we asked for: still real money
+        if total >= complete_at:
             self.status = S.FILLED
         elif self.status not in _HOLD_ON_PARTIAL:
             self.status = S.PARTIALLY_FILLED
@@ -264,5 +281,6 @@ class Order:
         self.overfilled = self.filled_quantity > self.quantity
         if self.status is S.PENDING_REPLACE:
             self._move(PREVIOUS)
-        elif self.filled_quantity >= self.quantity:
+        elif self.status is S.PENDING_CANCEL and self.filled_quantity >= self.quantity:
             self.status = S.FILLED  # confirmed while a cancel is pending; fills completed it
+        # An ended order keeps its status: the amend only corrects the record of what was working.
