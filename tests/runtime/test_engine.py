@@ -15,6 +15,7 @@ from tradewire.domain.ids import ClientOrderId, EventId, VenueId
 from tradewire.domain.reports import FillReport, OrderStatusReport
 from tradewire.journal.sqlite import SqliteJournal
 from tradewire.oms.ledger import Ledger
+from tradewire.oms.working import WorkingBook
 from tradewire.runtime.lock import DataDirectoryLocked
 from tradewire.runtime.node import Engine
 
@@ -366,7 +367,7 @@ async def test_a_second_engine_on_the_same_data_directory_is_refused(tmp_path: P
 
 async def test_the_running_working_totals_equal_a_full_recount(tmp_path: Path) -> None:
     """Risk reads working quantities from running totals; they must match a scan of open orders."""
-    async with running_engine(tmp_path, risk={"max_position_quantity": "60"}) as engine:
+    async with running_engine(tmp_path, risk={"portfolio": {"max_position_quantity": "60"}}) as engine:
         ledger = engine.manager.ledger
         ids: list[str] = []
         for index in range(12):
@@ -388,7 +389,7 @@ async def test_the_running_working_totals_equal_a_full_recount(tmp_path: Path) -
             await settle()
             await paper_of(engine).step()
             await settle()
-            assert ledger.working_totals() == ledger.working_totals_from_scratch()
+            assert ledger.working.totals() == WorkingBook.recount(list(ledger.open_orders.values())).totals()
         for client_order_id in ids[::2]:
             if engine.service.order(client_order_id).status in (
                 OrderStatus.ACCEPTED,
@@ -396,5 +397,5 @@ async def test_the_running_working_totals_equal_a_full_recount(tmp_path: Path) -
             ):
                 await engine.service.cancel_order(client_order_id, "test")
                 await settle()
-            assert ledger.working_totals() == ledger.working_totals_from_scratch()
-        assert ledger.working_totals()[0], "some orders must still be working for the check to mean much"
+            assert ledger.working.totals() == WorkingBook.recount(list(ledger.open_orders.values())).totals()
+        assert ledger.working.totals()[0], "some orders must still be working for the check to mean much"

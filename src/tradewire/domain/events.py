@@ -5,7 +5,7 @@ Every journal record carries an ID, when it happened (`ts_event`) and when we re
 events the engine derived from a venue report during reconciliation rather than from a live message.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TypedDict
 
@@ -31,6 +31,7 @@ from tradewire.domain.ids import (
     VenueId,
     VenueOrderId,
 )
+from tradewire.domain.limits import Limits
 from tradewire.domain.signals import Signal
 
 
@@ -197,10 +198,41 @@ class IllegalTransition(Record, frozen=True, kw_only=True):
     detail: str
 
 
+class OrderModifyDenied(Record, frozen=True, kw_only=True):
+    """An amend refused by our own checks; the order is unchanged and nothing was sent."""
+
+    client_order_id: ClientOrderId
+    quantity: Decimal
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    reason_code: str
+    reason: str
+
+
 class TradingStateChanged(Record, frozen=True, kw_only=True):
+    """The kill switch at one scope moved. The effective state of an order is the most restrictive
+    of the portfolio's, its account's and its strategy's."""
+
     state: TradingState
     reason: str
     changed_by: str
+    scope: str = "portfolio"
+
+
+class RiskLimitsChanged(Record, frozen=True, kw_only=True):
+    """The limits of one scope were replaced, by whom."""
+
+    scope: str
+    limits: Limits
+    changed_by: str
+
+
+class TradingDayStarted(Record, frozen=True, kw_only=True):
+    """A scope's P&L at the trading-day boundary: the baseline of its daily loss limit."""
+
+    scope: str
+    trading_day: date
+    baseline_pnl: Decimal
 
 
 Command = CancelOrder | ModifyOrder
@@ -219,4 +251,13 @@ OrderEvent = (
     | OrderReplaceRejected
     | OrderFilled
 )
-JournalRecord = Command | OrderEvent | SignalHandled | IllegalTransition | TradingStateChanged
+JournalRecord = (
+    Command
+    | OrderEvent
+    | SignalHandled
+    | IllegalTransition
+    | OrderModifyDenied
+    | TradingStateChanged
+    | RiskLimitsChanged
+    | TradingDayStarted
+)

@@ -9,6 +9,8 @@ before its bytes go to the venue, and a signal's answer is durable before it is 
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
 
 from tradewire.domain.clock import Clock
 from tradewire.domain.denials import Denial
@@ -18,17 +20,23 @@ from tradewire.domain.events import (
     CancelOrder,
     IllegalTransition,
     JournalRecord,
+    ModifyOrder,
     OrderCancelRejected,
     OrderCreated,
     OrderDenied,
+    OrderModifyDenied,
     OrderPendingCancel,
+    OrderPendingReplace,
     OrderRejected,
+    OrderReplaceRejected,
     OrderSpec,
     OrderSubmitted,
     SignalHandled,
+    TradingDayStarted,
 )
 from tradewire.domain.ids import ClientOrderId, InstrumentId, StrategyId, VenueId
 from tradewire.domain.instruments import Instrument
+from tradewire.domain.limits import Scope
 from tradewire.domain.market import QuoteBook
 from tradewire.domain.orders import Order
 from tradewire.domain.reports import (
@@ -41,6 +49,7 @@ from tradewire.domain.signals import Signal
 from tradewire.execution.routing import Router
 from tradewire.execution.sizing import NoAction, OffGridPolicy, size_signal
 from tradewire.journal.store import JournalStore
+from tradewire.oms.exposure import LedgerRiskView, TradingDay
 from tradewire.oms.identifiers import IdGenerator, Stamp
 from tradewire.oms.ledger import Ledger
 from tradewire.oms.reports import (
@@ -50,8 +59,10 @@ from tradewire.oms.reports import (
     events_for_status,
 )
 from tradewire.oms.results import SignalResult
+from tradewire.oms.specs import amended_spec, order_ref
 from tradewire.risk.gate import RiskGate
-from tradewire.venues.port import OrderRef, VenueClient
+from tradewire.risk.view import OrderFacts
+from tradewire.venues.port import VenueClient
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +85,8 @@ class OrderManager:
         quotes: QuoteBook,
         router: Router,
         risk: RiskGate,
+        view: LedgerRiskView,
+        trading_day: TradingDay,
         ids: IdGenerator,
         clock: Clock,
         off_grid_prices: OffGridPolicy = "round",
@@ -87,6 +100,8 @@ class OrderManager:
         self.quotes = quotes
         self.router = router
         self.risk = risk
+        self.view = view
+        self.trading_day = trading_day
         self.ids = ids
         self.stamp = Stamp(ids, clock)
         self.clock = clock
@@ -162,24 +177,8 @@ class OrderManager:
             signal_price=signal.signal_price,
             reduce_only=signal.reduce_only,
         )
-        denial = self.risk.check(
-            spec,
-            instrument,
-            self.ledger.exposure(account, instrument.instrument_id),
-            sized.reference_price,
-            self.ledger.trading_state,
-        )
-        if denial is None:
-            self.record(OrderCreated(**self.stamp(), spec=spec))
-        else:
-            self.record(
-                OrderDenied(
-                    **self.stamp(),
-                    spec=spec,
-                    reason_code=denial.code,
-                    reason=denial.reason,
-                )
-            )
+        denial = self.admit(spec, instrument, sized.reference_price)
+        self._record_order(spec, denial)
         handled = SignalHandled(
             **self.stamp(),
             signal_id=signal_id,
@@ -193,6 +192,51 @@ class OrderManager:
         if denial is None:
             await self._send(spec)
         return SignalResult.from_record(handled, duplicate=False)
+
+    def admit(self, spec: OrderSpec, instrument: Instrument, reference: Decimal | None) -> Denial | None:
+        """The risk gate's verdict on one order; the only way an order becomes pending-new."""
+        now = self.clock.now()
+        self.roll_trading_days(now)
+        facts = OrderFacts(
+            spec=spec,
+            instrument=instrument,
+            reference=reference,
+            quote=self.quotes.get(spec.instrument),
+            now=now,
+        )
+        return self.risk.check(facts, self.ledger.limits, self.view)
+
+    def _record_order(self, spec: OrderSpec, denial: Denial | None) -> int:
+        if denial is None:
+            return self.record(OrderCreated(**self.stamp(), spec=spec))
+        return self.record(
+            OrderDenied(**self.stamp(), spec=spec, reason_code=denial.code, reason=denial.reason)
+        )
+
+    async def submit_order(self, spec: OrderSpec, reference: Decimal | None) -> Denial | None:
+        """An order the engine itself decided (a flatten): the same gate, journal and send path."""
+        denial = self.admit(spec, self.instruments[spec.instrument], reference)
+        await self.journal.flush(self._record_order(spec, denial))
+        if denial is None:
+            await self._send(spec)
+        return denial
+
+    def roll_trading_days(self, now: datetime) -> None:
+        """At a new trading day, record each daily-loss scope's P&L as the day's baseline."""
+        today = self.trading_day.of(now)
+        for scope_name, limits in self.ledger.limits.scopes.items():
+            if limits.max_daily_loss is None:
+                continue
+            started = self.ledger.trading_days.get(scope_name)
+            if started is not None and started.trading_day == today:
+                continue
+            baseline = self.view.total_pnl(Scope.parse(scope_name))
+            if baseline is not None:
+                self.record(
+                    TradingDayStarted(
+                        **self.stamp(), scope=scope_name, trading_day=today, baseline_pnl=baseline
+                    )
+                )
 
     async def _send(self, spec: OrderSpec) -> None:
         """Hand a durable pending-new order to its venue. Never resends: an unknown outcome is
@@ -251,12 +295,7 @@ class OrderManager:
             )
         )
         await self.journal.flush(sequence)
-        ref = OrderRef(
-            client_order_id=order.client_order_id,
-            venue_order_id=order.venue_order_id,
-            account=order.account,
-            instrument=order.instrument,
-        )
+        ref = order_ref(order)
         try:
             async with asyncio.timeout(self.venue_timeout):
                 await self.venues[order.venue].cancel(ref)
@@ -271,6 +310,89 @@ class OrderManager:
                 )
         except (TimeoutError, OSError) as error:
             log.warning("cancel of %s has an unknown outcome: %r", client_order_id, error)
+        await self.journal.flush()
+        return order
+
+    # --- amends ---
+
+    async def modify(
+        self,
+        client_order_id: ClientOrderId,
+        requested_by: str,
+        *,
+        quantity: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> Order | Denial:
+        """Amend a working order. The amended order passes the risk gate like a new one (its own
+        working quantity set aside), so amending up cannot get round a limit."""
+        order = self.ledger.orders.get(client_order_id)
+        if order is None:
+            raise NotFound("order", client_order_id)
+        if order.status not in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED):
+            raise Conflict(
+                f"order {client_order_id} is {order.status}; only an accepted order can be amended"
+            )
+        venue = self.venues[order.venue]
+        if not venue.capabilities.modify:
+            raise Conflict(f"venue {order.venue} does not amend orders; cancel and send a new one")
+        instrument = self.instruments[order.instrument]
+        spec = amended_spec(order, instrument, quantity, limit_price, stop_price)
+        self.ledger.working.count(order, -1)
+        try:
+            quote = self.quotes.get(order.instrument)
+            reference = spec.limit_price or spec.stop_price or (quote.touch(spec.side) if quote else None)
+            denial = self.admit(spec, instrument, reference)
+        finally:
+            self.ledger.working.count(order, 1)
+        self.record(
+            ModifyOrder(
+                **self.stamp(),
+                client_order_id=client_order_id,
+                requested_by=requested_by,
+                quantity=spec.quantity,
+                limit_price=spec.limit_price,
+                stop_price=spec.stop_price,
+            )
+        )
+        if denial is not None:
+            await self.journal.flush(
+                self.record(
+                    OrderModifyDenied(
+                        **self.stamp(),
+                        client_order_id=client_order_id,
+                        quantity=spec.quantity,
+                        limit_price=spec.limit_price,
+                        stop_price=spec.stop_price,
+                        reason_code=denial.code,
+                        reason=denial.reason,
+                    )
+                )
+            )
+            return denial
+        await self.journal.flush(
+            self.record(
+                OrderPendingReplace(
+                    **self.stamp(),
+                    client_order_id=client_order_id,
+                    quantity=spec.quantity,
+                    limit_price=spec.limit_price,
+                    stop_price=spec.stop_price,
+                )
+            )
+        )
+        try:
+            async with asyncio.timeout(self.venue_timeout):
+                await venue.modify(order_ref(order), spec.quantity, spec.limit_price, spec.stop_price)
+        except VenueUnavailable as error:
+            if order.can_apply(OrderReplaceRejected):
+                self.record(
+                    OrderReplaceRejected(
+                        **self.stamp(), client_order_id=client_order_id, reason=f"not sent: {error}"
+                    )
+                )
+        except (TimeoutError, OSError) as error:
+            log.warning("amend of %s has an unknown outcome: %r", client_order_id, error)
         await self.journal.flush()
         return order
 

@@ -19,6 +19,7 @@ from tradewire.domain.events import (
     OrderExpired,
     OrderFilled,
     OrderRejected,
+    OrderReplaced,
     OrderReplaceRejected,
 )
 from tradewire.domain.instruments import Instrument
@@ -86,7 +87,20 @@ def events_for_status(order: Order, report: OrderStatusReport, stamp: Stamp, inf
         )
     ending = _ENDINGS.get(status)
     if ending is None:
-        return events  # accepted / partially filled / filled: fills arrive as fill reports
+        # Accepted / partially filled / filled: fills arrive as fill reports. A live order at the
+        # quantity our pending amend asked for is that amend, confirmed.
+        if order.pending_quantity is not None and report.quantity == order.pending_quantity:
+            events.append(
+                OrderReplaced(
+                    **stamp(report.ts_event),
+                    client_order_id=order.client_order_id,
+                    quantity=report.quantity,
+                    limit_price=report.limit_price,
+                    stop_price=report.stop_price,
+                    inferred=inferred,
+                )
+            )
+        return events
     if order.status in TERMINAL_STATUSES:
         if order.status is not _SAME_ENDING[status] and order.status is not OrderStatus.FILLED:
             events.append(

@@ -1,39 +1,82 @@
-"""The risk gate: every order passes it before it is journaled as pending-new and sent."""
+"""The risk gate: every order passes it before it is journaled as pending-new and sent.
 
-from decimal import Decimal
+Every scope an order belongs to (the portfolio, its account, its strategy, its venue) is checked
+on its own, with that scope's limits and exposure. The first failure is the denial. An order that
+passes takes a token from each scope's rate bucket; a denied one takes none.
+"""
+
+from datetime import datetime
 
 from tradewire.domain.denials import Denial
-from tradewire.domain.enums import TradingState
-from tradewire.domain.events import OrderSpec
-from tradewire.domain.instruments import Instrument
+from tradewire.domain.limits import LimitBook, Limits, Scope
 from tradewire.risk.checks import (
-    Exposure,
-    RiskLimits,
+    check_daily_loss,
+    check_exposure,
+    check_market,
     check_open_orders,
     check_order_size,
     check_position,
     check_reduce_only,
     check_trading_state,
 )
+from tradewire.risk.rate import TokenBucket
+from tradewire.risk.view import OrderFacts, RiskView
+
+_NO_LIMITS = Limits()
 
 
 class RiskGate:
-    def __init__(self, limits: RiskLimits) -> None:
-        self.limits = limits
+    def __init__(self) -> None:
+        self._buckets: dict[str, TokenBucket] = {}
 
-    def check(
-        self,
-        spec: OrderSpec,
-        instrument: Instrument,
-        exposure: Exposure,
-        reference: Decimal | None,
-        state: TradingState,
-    ) -> Denial | None:
-        """The first denial among all checks, or None when the order may go."""
+    def check(self, facts: OrderFacts, limits: LimitBook, view: RiskView) -> Denial | None:
+        """The first denial at any scope, or None when the order may go (and its tokens are taken)."""
+        scopes = facts.scopes()
+        account_scope = scopes[1]
+        denial = check_reduce_only(facts, account_scope, view)
+        if denial is not None:
+            return denial
+        for scope in scopes:
+            denial = check_trading_state(facts, scope, view) or self._check_limits(
+                facts, limits.get(scope) or _NO_LIMITS, scope, view
+            )
+            if denial is not None:
+                return denial
+        for scope in scopes:
+            bucket = self._bucket(scope, limits.get(scope), facts.now)
+            if bucket is not None:
+                bucket.take(facts.now)
+        return None
+
+    def _check_limits(self, facts: OrderFacts, limits: Limits, scope: Scope, view: RiskView) -> Denial | None:
         return (
-            check_trading_state(state, spec, exposure)
-            or check_reduce_only(spec, exposure)
-            or check_order_size(spec, instrument, reference, self.limits)
-            or check_position(spec, exposure, self.limits)
-            or check_open_orders(spec, exposure, self.limits)
+            check_order_size(facts, limits, scope)
+            or check_market(facts, limits, scope)
+            or check_position(facts, limits, scope, view)
+            or check_open_orders(facts, limits, scope, view)
+            or check_exposure(facts, limits, scope, view)
+            or check_daily_loss(facts, limits, scope, view)
+            or self._check_rate(facts, limits, scope)
         )
+
+    def _check_rate(self, facts: OrderFacts, limits: Limits, scope: Scope) -> Denial | None:
+        bucket = self._bucket(scope, limits, facts.now)
+        if bucket is None or bucket.available(facts.now):
+            return None
+        return Denial(
+            "order_rate_limit",
+            f"more than {limits.max_orders_per_second} orders a second (burst {int(bucket.burst)}), {scope}",
+        )
+
+    def _bucket(self, scope: Scope, limits: Limits | None, now: datetime) -> TokenBucket | None:
+        if limits is None or limits.max_orders_per_second is None:
+            self._buckets.pop(str(scope), None)
+            return None
+        key = str(scope)
+        bucket = self._buckets.get(key)
+        rate = limits.max_orders_per_second
+        burst = limits.order_burst or max(1, int(rate))
+        if bucket is None or bucket.rate != rate or bucket.burst != burst:
+            bucket = TokenBucket(rate, burst, now)
+            self._buckets[key] = bucket
+        return bucket

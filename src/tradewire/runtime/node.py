@@ -18,11 +18,11 @@ from tradewire.domain.market import QuoteBook
 from tradewire.execution.routing import AccountConfig, Router
 from tradewire.journal.sqlite import SqliteJournal
 from tradewire.journal.store import JournalStore
+from tradewire.oms.exposure import LedgerRiskView, TradingDay
 from tradewire.oms.identifiers import IdGenerator
-from tradewire.oms.ledger import Ledger
+from tradewire.oms.ledger import CONFIG_FILE, Ledger
 from tradewire.oms.manager import OrderManager, Probe
 from tradewire.oms.reconcile import reconcile_venue
-from tradewire.risk.checks import RiskLimits
 from tradewire.risk.gate import RiskGate
 from tradewire.runtime.lock import DataDirectoryLock
 from tradewire.runtime.probes import CrashProbe
@@ -98,18 +98,28 @@ class Engine:
             for a in settings.accounts
         }
         quotes = QuoteBook()
+        instruments = {i.instrument_id: i for v in venues.values() for i in v.instruments()}
         probe: Probe = CrashProbe(settings.crash_at) if settings.crash_at else _no_probe
         manager = OrderManager(
             ledger=ledger,
             journal=journal,
             venues=venues,
-            instruments={i.instrument_id: i for v in venues.values() for i in v.instruments()},
+            instruments=instruments,
             quotes=quotes,
             router=Router(
                 accounts,
                 {StrategyId(s.id): AccountId(s.account) for s in settings.strategies if s.account},
             ),
-            risk=RiskGate(RiskLimits(**settings.risk.model_dump())),
+            risk=RiskGate(),
+            view=LedgerRiskView(
+                ledger=ledger,
+                quotes=quotes,
+                instruments=instruments,
+                account_currencies={a.account_id: a.currency for a in accounts.values()},
+                base_currency=settings.risk.base_currency,
+                equivalents=settings.risk.currency_equivalents,
+            ),
+            trading_day=TradingDay(settings.risk.trading_day_start, settings.risk.trading_day_timezone),
             ids=IdGenerator(started_at),
             clock=self.clock,
             off_grid_prices=settings.sizing.off_grid_prices,
@@ -119,11 +129,20 @@ class Engine:
         self._manager = manager
         self._service = TradingService(manager, accounts, started_at)
         await journal.start()
+        await self._apply_configured_limits()
         for venue in venues.values():
             await venue.connect(manager.on_report, quotes.update, self._on_connection)
         for venue_id in venues:
             await self.reconcile(venue_id, at_startup=True)
         self._spawn(self._check_in_flight(), "in-flight-check")
+
+    async def _apply_configured_limits(self) -> None:
+        """Limits from the config file, for each scope whose configured limits changed since they
+        were last applied; limits changed at run time stay in force until then."""
+        applied = self.manager.ledger.configured_limits
+        for scope, limits in self.settings.risk.scoped().items():
+            if applied.get(scope) != limits:
+                await self.service.set_limits(scope, limits, CONFIG_FILE)
 
     async def reconcile(self, venue_id: VenueId, at_startup: bool = False) -> None:
         report = await reconcile_venue(self.manager, venue_id, at_startup=at_startup)

@@ -5,11 +5,12 @@ e.g. `TRADEWIRE_API__PORT=9000`), the TOML config file, then these defaults. Com
 the environment themselves; they get their part of this tree.
 """
 
-from decimal import Decimal
+from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+import msgspec
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -17,6 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tradewire.domain.limits import Limits
 from tradewire.venues.paper.config import PaperVenueConfig
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
@@ -57,12 +59,61 @@ class StrategySettings(BaseModel):
     """Default account for this strategy's signals that name none."""
 
 
+def _check_limits(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        msgspec.convert(value, Limits)
+    except msgspec.ValidationError as error:
+        raise ValueError(f"{error} (fields: {', '.join(Limits.__struct_fields__)})") from error
+    return value
+
+
+LimitsTable = Annotated[dict[str, Any], AfterValidator(_check_limits)]
+"""One scope's limits; the fields are those of `tradewire.domain.limits.Limits`."""
+
+
 class RiskSettings(BaseModel):
+    """Limits per scope, as a starting point: changes made at run time (API, CLI) are journaled
+    and win until this file's limits for that scope change."""
+
     model_config = _FROZEN
-    max_order_quantity: Decimal | None = None
-    max_order_notional: Decimal | None = None
-    max_position_quantity: Decimal | None = None
-    max_open_orders: int | None = Field(default=None, ge=0)
+    portfolio: LimitsTable = {}
+    accounts: dict[str, LimitsTable] = {}
+    strategies: dict[str, LimitsTable] = {}
+    venues: dict[str, LimitsTable] = {}
+    base_currency: str = "USD"
+    """The portfolio's and strategies' currency for exposure and P&L limits."""
+    currency_equivalents: dict[str, str] = {"USDT": "USD", "USDC": "USD"}
+    """Currencies valued at 1:1 (a stablecoin and its dollar)."""
+    trading_day_start: time = time(17, 0)
+    trading_day_timezone: str = "America/New_York"
+    """The daily loss limit resets here (17:00 New York, the FX day, by default)."""
+
+    def scoped(self) -> dict[str, Limits]:
+        tables: dict[str, dict[str, Any]] = {"portfolio": self.portfolio} if self.portfolio else {}
+        for kind, entries in (
+            ("account", self.accounts),
+            ("strategy", self.strategies),
+            ("venue", self.venues),
+        ):
+            tables.update({f"{kind}:{name}": table for name, table in entries.items()})
+        return {scope: msgspec.convert(table, Limits) for scope, table in tables.items()}
+
+
+class KillSwitchSettings(BaseModel):
+    """When the kill switch engages by itself, and what it does then. A person re-arms it."""
+
+    model_config = _FROZEN
+    on_daily_loss: Literal["halt", "reduce", "flatten"] = "halt"
+    """At a scope whose daily loss limit is reached."""
+    venue_down_seconds: float | None = Field(default=30.0, gt=0)
+    """Halt a venue disconnected for longer than this."""
+    reject_rate: float | None = Field(default=0.5, gt=0, le=1)
+    """Halt everything when this share of the last `reject_window` venue answers are rejections."""
+    reject_window: int = Field(default=20, ge=1)
+    stale_quote_seconds: float | None = Field(default=None, gt=0)
+    """Halt a venue whose quotes for instruments with positions or orders are older than this."""
+    cancel_working: bool = True
+    """Cancel the scope's working orders when the switch engages."""
 
 
 class SizingSettings(BaseModel):
@@ -89,6 +140,7 @@ class Settings(BaseSettings):
     accounts: tuple[AccountSettings, ...] = (AccountSettings(id="paper-1"),)
     strategies: tuple[StrategySettings, ...] = ()
     risk: RiskSettings = RiskSettings()
+    kill_switch: KillSwitchSettings = KillSwitchSettings()
     sizing: SizingSettings = SizingSettings()
     venue_timeout: float = Field(default=5.0, gt=0)
     """Seconds to wait for a venue call before its outcome is treated as unknown."""

@@ -5,16 +5,29 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from tradewire.domain.enums import OPEN_STATUSES, OrderStatus
+import msgspec
+
+from tradewire.domain.denials import Denial
+from tradewire.domain.enums import OPEN_STATUSES, OrderStatus, TradingState
 from tradewire.domain.errors import FieldProblem, InvalidInput, NotFound
 from tradewire.domain.ids import AccountId, ClientOrderId
+from tradewire.domain.limits import PORTFOLIO, Limits, Scope, ScopeKind
 from tradewire.domain.signals import Signal, parse_signal
 from tradewire.domain.values import ZERO
 from tradewire.execution.routing import AccountConfig
+from tradewire.oms.controls import KillSwitchResult, TradingControls
 from tradewire.oms.manager import OrderManager
 from tradewire.oms.reconcile import ReconciliationReport
 from tradewire.oms.results import SignalResult
-from tradewire.services.views import AccountView, FillView, HealthView, OrderView, PositionView
+from tradewire.services.views import (
+    AccountView,
+    AmendResult,
+    FillView,
+    HealthView,
+    OrderView,
+    PositionView,
+    TradingStateView,
+)
 
 MAX_PAGE = 10_000
 
@@ -27,6 +40,7 @@ class TradingService:
         started_at: datetime,
     ) -> None:
         self._manager = manager
+        self._controls = TradingControls(manager)
         self._accounts = dict(accounts)
         self.started_at = started_at
         self.reconciliations: list[ReconciliationReport] = []
@@ -38,6 +52,28 @@ class TradingService:
     async def cancel_order(self, client_order_id: str, requested_by: str) -> OrderView:
         order = await self._manager.cancel(ClientOrderId(client_order_id), requested_by)
         return OrderView.of(order)
+
+    async def modify_order(
+        self,
+        client_order_id: str,
+        requested_by: str,
+        *,
+        quantity: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> AmendResult:
+        """Amend a working order's quantity or prices; the amended order passes the risk gate."""
+        outcome = await self._manager.modify(
+            ClientOrderId(client_order_id),
+            requested_by,
+            quantity=quantity,
+            limit_price=limit_price,
+            stop_price=stop_price,
+        )
+        order = self.order(client_order_id)
+        if isinstance(outcome, Denial):
+            return AmendResult(order=order, denied=True, reason_code=outcome.code, reason=outcome.reason)
+        return AmendResult(order=order, denied=False)
 
     def order(self, client_order_id: str) -> OrderView:
         order = self._manager.ledger.orders.get(ClientOrderId(client_order_id))
@@ -128,12 +164,73 @@ class TradingService:
             )
         return views
 
+    # --- risk limits and the kill switch ---
+
+    def limits(self) -> dict[str, Limits]:
+        """Every scope's limits, as in force now."""
+        return dict(self._manager.ledger.limits.scopes)
+
+    async def set_limits(self, scope: str, limits: dict[str, Any] | Limits, changed_by: str) -> Limits:
+        """Replace one scope's limits (`InvalidInput` names a bad field); journaled with who did it."""
+        parsed_scope = self._known_scope(scope)
+        parsed = limits if isinstance(limits, Limits) else parse_limits(limits)
+        await self._controls.set_limits(parsed_scope, parsed, changed_by)
+        return parsed
+
+    def trading_states(self) -> list[TradingStateView]:
+        ledger = self._manager.ledger
+        return [
+            TradingStateView(scope=scope, state=state, flat=self._controls.is_flat(Scope.parse(scope)))
+            for scope, state in sorted(ledger.trading_states.items())
+        ]
+
+    async def engage_kill_switch(
+        self,
+        scope: str,
+        changed_by: str,
+        reason: str,
+        *,
+        state: TradingState = TradingState.HALTED,
+        flatten: bool = False,
+        cancel_working: bool = True,
+    ) -> KillSwitchResult:
+        return await self._controls.engage(
+            self._known_scope(scope),
+            state,
+            reason,
+            changed_by,
+            cancel_working=cancel_working,
+            flatten=flatten,
+        )
+
+    async def resume(self, scope: str, changed_by: str, reason: str) -> None:
+        await self._controls.resume(self._known_scope(scope), reason, changed_by)
+
+    def _known_scope(self, text: str) -> Scope:
+        scope = Scope.parse(text)
+        known: dict[ScopeKind, set[str]] = {
+            ScopeKind.ACCOUNT: {str(a) for a in self._accounts},
+            ScopeKind.VENUE: {str(v) for v in self._manager.venues},
+        }
+        names = known.get(scope.kind)
+        if names is not None and scope.id not in names:
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        "scope",
+                        f"{scope} names no configured {scope.kind}",
+                        "one of: " + ", ".join(sorted(names)),
+                    )
+                ]
+            )
+        return scope
+
     def health(self) -> HealthView:
         venues = {str(name): venue.connected for name, venue in self._manager.venues.items()}
         journal = self._manager.journal
         return HealthView(
             status="ok" if all(venues.values()) else "degraded",
-            trading_state=self._manager.ledger.trading_state.value,
+            trading_state=self._manager.ledger.state_of(PORTFOLIO).value,
             venues=venues,
             journal_sequence=journal.last_sequence,
             journal_durable_sequence=journal.durable_sequence,
@@ -160,3 +257,17 @@ def _statuses(status: str | None) -> frozenset[OrderStatus] | None:
                 [FieldProblem("status", f"{name.strip()!r} is not an order status", accepted)]
             ) from None
     return frozenset(chosen)
+
+
+def parse_limits(fields: dict[str, Any]) -> Limits:
+    """Limits from a dict (API body, config), every problem named by its field."""
+    try:
+        return msgspec.convert(fields, Limits)
+    except msgspec.ValidationError as error:
+        message = str(error)
+        field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else "limits"
+        unknown = "unknown field `" in message
+        if unknown:
+            field = message.split("`")[1]
+        accepted = "fields: " + ", ".join(Limits.__struct_fields__)
+        raise InvalidInput([FieldProblem(field, message.split(" - at ", maxsplit=1)[0], accepted)]) from error

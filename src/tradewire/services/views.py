@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import msgspec
 
-from tradewire.domain.enums import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce
+from tradewire.domain.enums import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce, TradingState
 from tradewire.domain.events import OrderFilled
 from tradewire.domain.orders import Order
 from tradewire.domain.positions import Position
@@ -153,3 +153,18 @@ class HealthView(msgspec.Struct, frozen=True, kw_only=True):
     journal_sequence: int
     journal_durable_sequence: int
     started_at: datetime
+
+
+class TradingStateView(msgspec.Struct, frozen=True, kw_only=True):
+    scope: str
+    state: TradingState
+    flat: bool
+    """No position and no open order left in the scope."""
+
+
+class AmendResult(msgspec.Struct, frozen=True, kw_only=True):
+    order: OrderView
+    denied: bool
+    """True when our own checks refused the amend: the order is unchanged and nothing was sent."""
+    reason_code: str | None = None
+    reason: str | None = None

@@ -1,0 +1,175 @@
+"""The risk view over the ledger: positions, working orders, exposure and daily P&L per scope.
+
+Scopes: the portfolio (every account, valued in the base currency), an account (its currency), a
+strategy (across accounts, base currency) and a venue. Prices are the venues' mids; a currency is
+converted with the mid of a configured pair in either direction (EURUSD, USDJPY, BTC/USDT), and
+currencies declared equivalent (USDT and USD by default) convert at 1.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from tradewire.domain.enums import AssetClass, Side, TradingState
+from tradewire.domain.ids import AccountId, InstrumentId, StrategyId, VenueId
+from tradewire.domain.instruments import Instrument
+from tradewire.domain.limits import Scope, ScopeKind
+from tradewire.domain.market import QuoteBook
+from tradewire.domain.positions import Position
+from tradewire.domain.values import ZERO
+from tradewire.oms.ledger import Ledger
+from tradewire.risk.view import Exposures
+
+
+class TradingDay:
+    """Trading days start at a local time in a time zone (default 17:00 New York, the FX roll).
+
+    A day is named by the calendar date it ends on: Monday's session starts Sunday 17:00."""
+
+    def __init__(self, start: time, zone: str) -> None:
+        self.start = start
+        self.zone = ZoneInfo(zone)
+
+    def of(self, moment: datetime) -> date:
+        local = moment.astimezone(self.zone)
+        shifted = local - timedelta(hours=self.start.hour, minutes=self.start.minute)
+        return shifted.date() + (timedelta(days=1) if self.start != time(0) else timedelta(0))
+
+
+class LedgerRiskView:
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        quotes: QuoteBook,
+        instruments: Mapping[InstrumentId, Instrument],
+        account_currencies: Mapping[AccountId, str],
+        base_currency: str,
+        equivalents: Mapping[str, str],
+    ) -> None:
+        self._ledger = ledger
+        self._quotes = quotes
+        self._instruments = instruments
+        self._account_currencies = account_currencies
+        self._base = base_currency
+        self._equivalents = equivalents
+
+    # --- positions and working orders ---
+
+    def _positions(self, scope: Scope) -> Iterable[Position]:
+        portfolio = self._ledger.portfolio
+        if scope.kind is ScopeKind.ACCOUNT:
+            return portfolio.account_positions(AccountId(scope.id or ""))
+        if scope.kind is ScopeKind.STRATEGY:
+            return (p for p in portfolio.by_strategy.values() if p.strategy == scope.id)
+        if scope.kind is ScopeKind.VENUE:
+            return (
+                p for p in portfolio.by_account.values() if self._instruments[p.instrument].venue == scope.id
+            )
+        return portfolio.by_account.values()
+
+    def position(self, scope: Scope, instrument: InstrumentId) -> Decimal:
+        return sum((p.quantity for p in self._positions(scope) if p.instrument == instrument), ZERO)
+
+    def working(self, scope: Scope, instrument: InstrumentId, side: Side) -> Decimal:
+        working = self._ledger.working
+        if scope.kind is ScopeKind.ACCOUNT:
+            return working.working(side, instrument, account=AccountId(scope.id or ""))
+        if scope.kind is ScopeKind.STRATEGY:
+            return working.working(side, instrument, strategy=StrategyId(scope.id or ""))
+        if scope.kind is ScopeKind.VENUE and self._instruments[instrument].venue != scope.id:
+            return ZERO
+        return working.working(side, instrument)
+
+    def open_orders(self, scope: Scope) -> int:
+        working = self._ledger.working
+        ident = scope.id or ""
+        if scope.kind is ScopeKind.ACCOUNT:
+            return working.open_orders(account=AccountId(ident))
+        if scope.kind is ScopeKind.STRATEGY:
+            return working.open_orders(strategy=StrategyId(ident))
+        if scope.kind is ScopeKind.VENUE:
+            return working.open_orders(venue=VenueId(ident))
+        return working.open_orders()
+
+    def state(self, scope: Scope) -> TradingState:
+        return self._ledger.state_of(scope)
+
+    # --- valuation ---
+
+    def currency(self, scope: Scope) -> str:
+        if scope.kind is ScopeKind.ACCOUNT:
+            return self._account_currencies.get(AccountId(scope.id or ""), self._base)
+        return self._base
+
+    def to_scope_currency(self, scope: Scope, amount: Decimal, currency: str) -> Decimal | None:
+        return self.convert(amount, currency, self.currency(scope))
+
+    def convert(self, amount: Decimal, source: str, target: str) -> Decimal | None:
+        source, target = self._equivalents.get(source, source), self._equivalents.get(target, target)
+        if source == target:
+            return amount
+        for pair in (f"{source}{target}", f"{source}/{target}"):
+            mid = self._quotes.mark(InstrumentId(pair))
+            if mid is not None:
+                return amount * mid
+        for pair in (f"{target}{source}", f"{target}/{source}"):
+            mid = self._quotes.mark(InstrumentId(pair))
+            if mid:
+                return amount / mid
+        return None
+
+    def exposures(self, scope: Scope, asset_class: AssetClass) -> Exposures | str:
+        """Gross: every position and working order at its full size; net: positions plus working
+        buys minus working sells. Valued at the mid, in the scope's currency."""
+        target = self.currency(scope)
+        instruments = {p.instrument for p in self._positions(scope)} | {
+            key[3] for key in self._ledger.working.quantities
+        }
+        gross = net = ZERO
+        for instrument_id in instruments:
+            instrument = self._instruments.get(instrument_id)
+            if instrument is None or instrument.asset_class is not asset_class:
+                continue
+            position = self.position(scope, instrument_id)
+            buys = self.working(scope, instrument_id, Side.BUY)
+            sells = self.working(scope, instrument_id, Side.SELL)
+            if not (position or buys or sells):
+                continue
+            mid = self._quotes.mark(instrument_id)
+            if mid is None:
+                return f"no price for {instrument_id}"
+            unit = self.convert(mid * instrument.multiplier, instrument.quote_currency, target)
+            if unit is None:
+                return f"no rate to convert {instrument.quote_currency} to {target}"
+            gross += (abs(position) + buys + sells) * unit
+            net += (position + buys - sells) * unit
+        return Exposures(gross, net, target)
+
+    def total_pnl(self, scope: Scope) -> Decimal | None:
+        """Realized + unrealized P&L net of fees of everything the scope ever held, in its currency."""
+        target = self.currency(scope)
+        total = ZERO
+        positions = self._ledger.portfolio.by_strategy.values() if scope.kind is ScopeKind.STRATEGY else None
+        for position in positions if positions is not None else self._positions(scope):
+            if scope.kind is ScopeKind.STRATEGY and position.strategy != scope.id:
+                continue
+            unrealized = position.unrealized_pnl(self._quotes.mark(position.instrument))
+            if unrealized is None:
+                return None
+            instrument = self._instruments[position.instrument]
+            value = self.convert(
+                position.realized_pnl + unrealized - position.fees, instrument.quote_currency, target
+            )
+            if value is None:
+                return None
+            total += value
+        return total
+
+    def daily_pnl(self, scope: Scope) -> Decimal | None:
+        total = self.total_pnl(scope)
+        if total is None:
+            return None
+        started = self._ledger.trading_days.get(str(scope))
+        return total - (started.baseline_pnl if started is not None else ZERO)

@@ -1,0 +1,76 @@
+"""What the risk checks may ask about the current state. The order manager's side implements it;
+the checks stay pure functions of an order, its limits and these answers."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+import msgspec
+
+from tradewire.domain.enums import AssetClass, Side, TradingState
+from tradewire.domain.events import OrderSpec
+from tradewire.domain.ids import InstrumentId
+from tradewire.domain.instruments import Instrument
+from tradewire.domain.limits import PORTFOLIO, Scope, ScopeKind
+from tradewire.domain.market import Quote
+
+
+class Exposures(msgspec.Struct, frozen=True):
+    """Worst-case gross and net notional of one asset class, in the scope's currency."""
+
+    gross: Decimal
+    net: Decimal
+    currency: str
+
+
+class RiskView(Protocol):
+    def position(self, scope: Scope, instrument: InstrumentId) -> Decimal:
+        """Signed position of the scope in the instrument."""
+        ...
+
+    def working(self, scope: Scope, instrument: InstrumentId, side: Side) -> Decimal:
+        """Quantity the scope's open orders on that side still work."""
+        ...
+
+    def open_orders(self, scope: Scope) -> int: ...
+
+    def exposures(self, scope: Scope, asset_class: AssetClass) -> Exposures | str:
+        """The scope's exposure, or why it cannot be valued (a missing price or conversion)."""
+        ...
+
+    def to_scope_currency(self, scope: Scope, amount: Decimal, currency: str) -> Decimal | None: ...
+
+    def daily_pnl(self, scope: Scope) -> Decimal | None:
+        """P&L since the trading day began, net of fees; None when it cannot be valued."""
+        ...
+
+    def state(self, scope: Scope) -> TradingState: ...
+
+
+class OrderFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """One order with what the checks need to know about its market."""
+
+    spec: OrderSpec
+    instrument: Instrument
+    reference: Decimal | None
+    """The price the order is valued at: limit, else stop, else the touch, else the signal price."""
+    quote: Quote | None
+    now: datetime
+
+    @property
+    def notional(self) -> Decimal | None:
+        if self.reference is None:
+            return None
+        return self.instrument.notional(self.spec.quantity, self.reference)
+
+    def scopes(self) -> tuple[Scope, ...]:
+        return (
+            PORTFOLIO,
+            Scope(ScopeKind.ACCOUNT, self.spec.account),
+            Scope(ScopeKind.STRATEGY, self.spec.strategy),
+            Scope(ScopeKind.VENUE, self.spec.venue),
+        )
+
+    @property
+    def signed_quantity(self) -> Decimal:
+        return self.spec.quantity if self.spec.side is Side.BUY else -self.spec.quantity
