@@ -1,5 +1,5 @@
 import typing
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import msgspec
@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tradewire.domain.enums import (
+    AssetClass,
     LiquiditySide,
     OrderStatus,
     OrderType,
@@ -28,6 +29,7 @@ from tradewire.domain.events import (
     OrderDenied,
     OrderExpired,
     OrderFilled,
+    OrderModifyDenied,
     OrderPendingCancel,
     OrderPendingReplace,
     OrderRejected,
@@ -35,7 +37,9 @@ from tradewire.domain.events import (
     OrderReplaceRejected,
     OrderSpec,
     OrderSubmitted,
+    RiskLimitsChanged,
     SignalHandled,
+    TradingDayStarted,
     TradingStateChanged,
 )
 from tradewire.domain.ids import (
@@ -49,6 +53,7 @@ from tradewire.domain.ids import (
     VenueId,
     VenueOrderId,
 )
+from tradewire.domain.limits import Limits
 from tradewire.domain.signals import Signal
 from tradewire.journal.codec import decode, encode, record_kind
 
@@ -179,6 +184,38 @@ def one_of_each() -> list[JournalRecord]:
             state=TradingState.HALTED,
             reason="journal write failed",
             changed_by="engine",
+            scope="account:acc-1",
+        ),
+        RiskLimitsChanged(
+            event_id=event("limits"),
+            ts_event=T0,
+            ts_recorded=RECORDED,
+            scope="strategy:trend",
+            limits=Limits(
+                max_order_notional=Decimal("250000.00"),
+                max_gross_exposure={AssetClass.FX: Decimal("1000000")},
+                max_orders_per_second=Decimal("2.5"),
+            ),
+            changed_by="api:alice",
+        ),
+        TradingDayStarted(
+            event_id=event("day"),
+            ts_event=T0,
+            ts_recorded=RECORDED,
+            scope="account:acc-1",
+            trading_day=date(2026, 1, 5),
+            baseline_pnl=Decimal("-1250.50"),
+        ),
+        OrderModifyDenied(
+            event_id=event("modify-denied"),
+            ts_event=T0,
+            ts_recorded=RECORDED,
+            client_order_id=ORDER,
+            quantity=Decimal("20"),
+            limit_price=Decimal("1.10"),
+            stop_price=None,
+            reason_code="position_limit",
+            reason="position 0 + working buy 0 + order 20 > limit 10 AAPL, account:acc-1",
         ),
     ]
 
