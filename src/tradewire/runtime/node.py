@@ -25,6 +25,7 @@ from tradewire.oms.manager import OrderManager, Probe
 from tradewire.oms.reconcile import reconcile_venue
 from tradewire.risk.gate import RiskGate
 from tradewire.runtime.lock import DataDirectoryLock
+from tradewire.runtime.monitor import KillSwitchMonitor
 from tradewire.runtime.probes import CrashProbe
 from tradewire.runtime.settings import Settings
 from tradewire.runtime.venues import build_venues
@@ -56,6 +57,7 @@ class Engine:
         self._service: TradingService | None = None
         self._closed = False
         self._disconnected: set[VenueId] = set()
+        self.monitor: KillSwitchMonitor | None = None
         self._lock = DataDirectoryLock(settings.data_dir)
 
     @property
@@ -135,6 +137,8 @@ class Engine:
         for venue_id in venues:
             await self.reconcile(venue_id, at_startup=True)
         self._spawn(self._check_in_flight(), "in-flight-check")
+        self.monitor = KillSwitchMonitor(manager, settings.kill_switch, self.clock)
+        self._spawn(self.monitor.run(), "kill-switch-monitor")
 
     async def _apply_configured_limits(self) -> None:
         """Limits from the config file, for each scope whose configured limits changed since they
@@ -151,6 +155,8 @@ class Engine:
 
     def _on_connection(self, venue: VenueId, connected: bool) -> None:
         """After a reconnect, reports sent while we were away are lost: ask the venue."""
+        if self.monitor is not None:
+            self.monitor.venue_connection(venue, connected)
         if not connected:
             log.warning("venue %s disconnected", venue)
             self._disconnected.add(venue)
