@@ -6,12 +6,16 @@ instrument's venue.
 """
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 import msgspec
 
+from tradewire.domain.denials import Denial
 from tradewire.domain.errors import FieldProblem, InvalidInput
 from tradewire.domain.ids import AccountId, StrategyId, VenueId
 from tradewire.domain.instruments import Instrument
+from tradewire.domain.signals import Signal
+from tradewire.execution.allocation import Allocation, allocate
 
 
 class AccountConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,9 +29,35 @@ class Router:
         self,
         accounts: Mapping[AccountId, AccountConfig],
         strategy_accounts: Mapping[StrategyId, AccountId],
+        allocations: Mapping[StrategyId, Allocation] | None = None,
     ) -> None:
         self.accounts = dict(accounts)
         self.strategy_accounts = dict(strategy_accounts)
+        self.allocations = dict(allocations or {})
+        for strategy, allocation in self.allocations.items():
+            unknown = sorted(set(allocation.accounts) - set(self.accounts))
+            if unknown:
+                raise ValueError(
+                    f"allocation of strategy {strategy} names unknown accounts: {', '.join(unknown)}"
+                )
+
+    def fans_out(self, strategy: StrategyId) -> bool:
+        return strategy in self.allocations
+
+    def children(
+        self, signal: Signal, strategy: StrategyId, instrument: Instrument, reference: Decimal | None
+    ) -> list[tuple[AccountId, Signal]] | Denial:
+        """One (account, signal) per order to create: the signal's own account, or the strategy's
+        allocation across accounts when the signal names none."""
+        allocation = self.allocations.get(strategy)
+        if signal.account is not None or allocation is None:
+            return [(self.account_for(signal.account, strategy, instrument).account_id, signal)]
+        children = allocate(signal, allocation, instrument, reference)
+        if isinstance(children, Denial):
+            return children
+        for account, _ in children:
+            self.account_for(account, strategy, instrument)  # trades at the instrument's venue
+        return children
 
     def account_for(self, account: str | None, strategy: StrategyId, instrument: Instrument) -> AccountConfig:
         if account is not None:

@@ -154,3 +154,14 @@ def check_size(instrument: Instrument, quantity: Decimal, reference: Decimal | N
                 f"< minimum {_fmt(instrument.min_notional)} for {name}",
             )
     return None
+
+
+def reference_price(signal: Signal, quote: Quote | None) -> Decimal | None:
+    """The price a signal's size is valued at before its side is known for certain."""
+    if signal.limit_price is not None:
+        return signal.limit_price
+    if signal.stop_price is not None:
+        return signal.stop_price
+    if quote is not None:
+        return quote.touch(signal.side) if signal.side is not None else quote.mid
+    return signal.signal_price

@@ -34,7 +34,7 @@ from tradewire.domain.events import (
     SignalHandled,
     TradingDayStarted,
 )
-from tradewire.domain.ids import ClientOrderId, InstrumentId, StrategyId, VenueId
+from tradewire.domain.ids import ClientOrderId, InstrumentId, SignalId, StrategyId, VenueId
 from tradewire.domain.instruments import Instrument
 from tradewire.domain.limits import Scope
 from tradewire.domain.market import QuoteBook
@@ -47,7 +47,7 @@ from tradewire.domain.reports import (
 )
 from tradewire.domain.signals import Signal
 from tradewire.execution.routing import Router
-from tradewire.execution.sizing import NoAction, OffGridPolicy, size_signal
+from tradewire.execution.sizing import NoAction, OffGridPolicy, reference_price, size_signal
 from tradewire.journal.store import JournalStore
 from tradewire.oms.exposure import LedgerRiskView, TradingDay
 from tradewire.oms.identifiers import IdGenerator, Stamp
@@ -129,7 +129,8 @@ class OrderManager:
         return instrument
 
     async def handle_signal(self, signal: Signal) -> SignalResult:
-        """Turn a checked signal into at most one order, durably, and send it.
+        """Turn a checked signal into orders (one, or one per account when the strategy fans out),
+        each sized and checked against its own account, durably, and send those that passed.
 
         A repeated idempotency key returns the first result and sends nothing."""
         key = signal.idempotency_key
@@ -139,58 +140,80 @@ class OrderManager:
             return SignalResult.from_record(record, duplicate=True)
         instrument = self.instrument(signal.instrument)
         strategy = StrategyId(signal.strategy)
-        account = self.router.account_for(signal.account, strategy, instrument).account_id
-        sized = size_signal(
-            signal,
-            instrument,
-            held=self.ledger.portfolio.strategy_quantity(account, strategy, instrument.instrument_id),
-            working=self.ledger.strategy_working(account, strategy, instrument.instrument_id),
-            quote=self.quotes.get(instrument.instrument_id),
-            policy=self.off_grid_prices,
-        )
+        quote = self.quotes.get(instrument.instrument_id)
+        children = self.router.children(signal, strategy, instrument, reference_price(signal, quote))
         signal_id = self.ids.signal_id()
-        if isinstance(sized, NoAction | Denial):
-            outcome = SignalOutcome.NO_ACTION if isinstance(sized, NoAction) else SignalOutcome.DENIED
-            handled = SignalHandled(
-                **self.stamp(),
-                signal_id=signal_id,
-                signal=signal,
-                outcome=outcome,
-                reason_code=sized.code if isinstance(sized, Denial) else None,
-                reason=sized.reason,
+        if isinstance(children, Denial):
+            return await self._handled(signal, signal_id, SignalOutcome.DENIED, (), [("", children)])
+        labelled = len(children) > 1 or (signal.account is None and self.router.fans_out(strategy))
+        sent: list[OrderSpec] = []
+        created: list[ClientOrderId] = []
+        refusals: list[tuple[str, Denial | NoAction]] = []
+        for account, child in children:
+            sized = size_signal(
+                child,
+                instrument,
+                held=self.ledger.portfolio.strategy_quantity(account, strategy, instrument.instrument_id),
+                working=self.ledger.strategy_working(account, strategy, instrument.instrument_id),
+                quote=quote,
+                policy=self.off_grid_prices,
             )
-            await self.journal.flush(self.record(handled))
-            return SignalResult.from_record(handled, duplicate=False)
-        spec = OrderSpec(
-            client_order_id=self.ids.client_order_id(),
-            account=account,
-            strategy=strategy,
-            instrument=instrument.instrument_id,
-            venue=instrument.venue,
-            side=sized.side,
-            order_type=signal.order_type,
-            quantity=sized.quantity,
-            time_in_force=signal.time_in_force,
-            limit_price=sized.limit_price,
-            stop_price=sized.stop_price,
-            signal_id=signal_id,
-            signal_price=signal.signal_price,
-            reduce_only=signal.reduce_only,
+            label = f"account {account}: " if labelled else ""
+            if isinstance(sized, NoAction | Denial):
+                refusals.append((label, sized))
+                continue
+            spec = OrderSpec(
+                client_order_id=self.ids.client_order_id(),
+                account=account,
+                strategy=strategy,
+                instrument=instrument.instrument_id,
+                venue=instrument.venue,
+                side=sized.side,
+                order_type=signal.order_type,
+                quantity=sized.quantity,
+                time_in_force=signal.time_in_force,
+                limit_price=sized.limit_price,
+                stop_price=sized.stop_price,
+                signal_id=signal_id,
+                signal_price=signal.signal_price,
+                reduce_only=signal.reduce_only,
+            )
+            denial = self.admit(spec, instrument, sized.reference_price)
+            self._record_order(spec, denial)
+            created.append(spec.client_order_id)
+            if denial is None:
+                sent.append(spec)
+            else:
+                refusals.append((label, denial))
+        denied = any(isinstance(r, Denial) for _, r in refusals)
+        outcome = (
+            SignalOutcome.ACCEPTED if sent else SignalOutcome.DENIED if denied else SignalOutcome.NO_ACTION
         )
-        denial = self.admit(spec, instrument, sized.reference_price)
-        self._record_order(spec, denial)
+        result = await self._handled(signal, signal_id, outcome, tuple(created), refusals)
+        for spec in sent:
+            await self._send(spec)
+        return result
+
+    async def _handled(
+        self,
+        signal: Signal,
+        signal_id: SignalId,
+        outcome: SignalOutcome,
+        client_order_ids: tuple[ClientOrderId, ...],
+        refusals: list[tuple[str, Denial | NoAction]],
+    ) -> SignalResult:
+        """Record what came of a signal, durably (with every order it created) before answering."""
+        codes = [r.code for _, r in refusals if isinstance(r, Denial)]
         handled = SignalHandled(
             **self.stamp(),
             signal_id=signal_id,
             signal=signal,
-            outcome=SignalOutcome.ACCEPTED if denial is None else SignalOutcome.DENIED,
-            client_order_ids=(spec.client_order_id,),
-            reason_code=denial.code if denial else None,
-            reason=denial.reason if denial else None,
+            outcome=outcome,
+            client_order_ids=client_order_ids,
+            reason_code=codes[0] if codes else None,
+            reason="; ".join(label + r.reason for label, r in refusals) or None,
         )
         await self.journal.flush(self.record(handled))
-        if denial is None:
-            await self._send(spec)
         return SignalResult.from_record(handled, duplicate=False)
 
     def admit(self, spec: OrderSpec, instrument: Instrument, reference: Decimal | None) -> Denial | None:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine, Mapping
 from datetime import timedelta
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
@@ -15,6 +16,7 @@ from tradewire.domain.clock import Clock, LiveClock
 from tradewire.domain.enums import OrderStatus
 from tradewire.domain.ids import AccountId, StrategyId, VenueId
 from tradewire.domain.market import QuoteBook
+from tradewire.execution.allocation import Allocation
 from tradewire.execution.routing import AccountConfig, Router
 from tradewire.journal.sqlite import SqliteJournal
 from tradewire.journal.store import JournalStore
@@ -111,6 +113,7 @@ class Engine:
             router=Router(
                 accounts,
                 {StrategyId(s.id): AccountId(s.account) for s in settings.strategies if s.account},
+                allocations_from(settings),
             ),
             risk=RiskGate(),
             view=LedgerRiskView(
@@ -228,3 +231,21 @@ class Engine:
 
 def _no_probe(_: str) -> None:
     return None
+
+
+def allocations_from(settings: Settings) -> dict[StrategyId, Allocation]:
+    capitals = {a.id: a.capital for a in settings.accounts}
+    allocations = {}
+    for strategy, rule in settings.allocations.items():
+        weights = dict(rule.accounts)
+        if rule.method == "capital":
+            missing = [a for a in weights if capitals.get(a) is None]
+            if missing:
+                raise ValueError(
+                    f"allocation of {strategy} is pro rata to capital, but {missing} have no capital"
+                )
+            weights = {a: capitals[a] or Decimal(0) for a in weights}
+        allocations[StrategyId(strategy)] = Allocation(
+            method=rule.method, accounts={AccountId(a): w for a, w in weights.items()}
+        )
+    return allocations

@@ -6,6 +6,7 @@ the environment themselves; they get their part of this tree.
 """
 
 from datetime import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -50,6 +51,18 @@ class AccountSettings(BaseModel):
     id: str
     venue: str = "paper"
     currency: str = "USD"
+    capital: Decimal | None = Field(default=None, gt=0)
+    """For allocations pro rata to capital."""
+
+
+class AllocationSettings(BaseModel):
+    """How a strategy's signals that name no account fan out across accounts."""
+
+    model_config = _FROZEN
+    method: Literal["weights", "capital", "fixed"]
+    accounts: dict[str, Decimal]
+    """weights: account -> weight; fixed: account -> quantity; capital: the accounts (values unused,
+    each account's `capital` is its weight)."""
 
 
 class StrategySettings(BaseModel):
@@ -139,6 +152,8 @@ class Settings(BaseSettings):
     paper: PaperSettings = PaperSettings()
     accounts: tuple[AccountSettings, ...] = (AccountSettings(id="paper-1"),)
     strategies: tuple[StrategySettings, ...] = ()
+    allocations: dict[str, AllocationSettings] = {}
+    """Per strategy ID."""
     risk: RiskSettings = RiskSettings()
     kill_switch: KillSwitchSettings = KillSwitchSettings()
     sizing: SizingSettings = SizingSettings()
