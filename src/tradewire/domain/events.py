@@ -52,6 +52,8 @@ class OrderSpec(msgspec.Struct, frozen=True, kw_only=True):
     signal_id: SignalId | None = None
     signal_price: Decimal | None = None
     reduce_only: bool = False
+    route: str | None = None
+    """Why this account and venue: e.g. "default account of strategy trend; EURUSD trades at paper"."""
 
 
 class Header(TypedDict):

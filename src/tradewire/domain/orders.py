@@ -140,6 +140,7 @@ class Order:
         "quantity",
         "reason",
         "reduce_only",
+        "route",
         "side",
         "signal_id",
         "signal_price",
@@ -167,6 +168,7 @@ class Order:
         self.signal_id = spec.signal_id
         self.signal_price = spec.signal_price
         self.reduce_only = spec.reduce_only
+        self.route = spec.route
         self.status = status
         self.previous_status: OrderStatus | None = None
         self.venue_order_id: VenueOrderId | None = None

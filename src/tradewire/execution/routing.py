@@ -46,18 +46,28 @@ class Router:
 
     def children(
         self, signal: Signal, strategy: StrategyId, instrument: Instrument, reference: Decimal | None
-    ) -> list[tuple[AccountId, Signal]] | Denial:
-        """One (account, signal) per order to create: the signal's own account, or the strategy's
-        allocation across accounts when the signal names none."""
+    ) -> list[tuple[AccountId, Signal, str]] | Denial:
+        """One (account, signal, route) per order to create: the signal's own account, or the
+        strategy's allocation across accounts when the signal names none. The route says why."""
+        venue = f"{instrument.instrument_id} trades at {instrument.venue}"
         allocation = self.allocations.get(strategy)
         if signal.account is not None or allocation is None:
-            return [(self.account_for(signal.account, strategy, instrument).account_id, signal)]
+            account = self.account_for(signal.account, strategy, instrument).account_id
+            return [(account, signal, f"{self._why(signal.account, strategy)}; {venue}")]
         children = allocate(signal, allocation, instrument, reference)
         if isinstance(children, Denial):
             return children
         for account, _ in children:
             self.account_for(account, strategy, instrument)  # trades at the instrument's venue
-        return children
+        why = f"{allocation.method} allocation of strategy {strategy}; {venue}"
+        return [(account, child, why) for account, child in children]
+
+    def _why(self, named: str | None, strategy: StrategyId) -> str:
+        if named is not None:
+            return "account named by the signal"
+        if strategy in self.strategy_accounts:
+            return f"default account of strategy {strategy}"
+        return "first account at the venue"
 
     def account_for(self, account: str | None, strategy: StrategyId, instrument: Instrument) -> AccountConfig:
         if account is not None:

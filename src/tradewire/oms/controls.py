@@ -177,6 +177,7 @@ class TradingControls:
             quantity=quantity,
             time_in_force=TimeInForce.GTC,
             reduce_only=True,
+            route=f"flatten by {requested_by}; {holder.instrument} trades at {instrument.venue}",
         )
         denial = await manager.submit_order(spec, quote.touch(side) if quote else None)
         return FlattenOrder(

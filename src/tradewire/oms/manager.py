@@ -149,7 +149,7 @@ class OrderManager:
         sent: list[OrderSpec] = []
         created: list[ClientOrderId] = []
         refusals: list[tuple[str, Denial | NoAction]] = []
-        for account, child in children:
+        for account, child, route in children:
             sized = size_signal(
                 child,
                 instrument,
@@ -177,6 +177,7 @@ class OrderManager:
                 signal_id=signal_id,
                 signal_price=signal.signal_price,
                 reduce_only=signal.reduce_only,
+                route=route,
             )
             denial = self.admit(spec, instrument, sized.reference_price)
             self._record_order(spec, denial)

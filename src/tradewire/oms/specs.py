@@ -71,4 +71,5 @@ def amended_spec(
         signal_id=order.signal_id,
         signal_price=order.signal_price,
         reduce_only=order.reduce_only,
+        route=order.route,
     )

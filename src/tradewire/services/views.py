@@ -33,6 +33,8 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     signal_id: str | None
     signal_price: Decimal | None
     reduce_only: bool
+    route: str | None
+    """Why this account and venue were chosen."""
     created_at: datetime
     updated_at: datetime
 
@@ -60,6 +62,7 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
             signal_id=order.signal_id,
             signal_price=order.signal_price,
             reduce_only=order.reduce_only,
+            route=order.route,
             created_at=order.created_at,
             updated_at=order.updated_at,
         )
