@@ -144,6 +144,8 @@ class OrderCancelRejected(Record, frozen=True, kw_only=True):
 class OrderCanceled(Record, frozen=True, kw_only=True):
     client_order_id: ClientOrderId
     inferred: bool = False
+    reason: str | None = None
+    """Set when we canceled it ourselves before it was sent (the kill switch engaged)."""
 
 
 class OrderExpired(Record, frozen=True, kw_only=True):

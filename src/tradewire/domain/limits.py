@@ -71,6 +71,14 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     max_quote_age_seconds: Decimal | None = None
     """An order priced off a quote older than this is denied (stale market data)."""
 
+    def __post_init__(self) -> None:
+        """Refuse negative limits (zero is a limit too: it blocks)."""
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            for item in value.values() if isinstance(value, dict) else [value]:
+                if item is not None and item < (1 if name == "order_burst" else 0):
+                    raise ValueError(f"{name} must not be negative, got {item}")
+
 
 class LimitBook(msgspec.Struct, frozen=True):
     """Every scope's limits."""

@@ -191,6 +191,14 @@ class Order:
         return cls(event.spec, S.PENDING_NEW, event.ts_event)
 
     @property
+    def worst_case_leaves(self) -> Decimal:
+        """What may still execute: with an amend in flight, the larger of the two quantities."""
+        leaves = self.leaves_quantity
+        if self.pending_quantity is None or not leaves:
+            return leaves
+        return max(self.quantity, self.pending_quantity) - self.filled_quantity
+
+    @property
     def leaves_quantity(self) -> Decimal:
         """Quantity still working at the venue (zero once terminal)."""
         if self.status not in (*_LIVE, S.PENDING_NEW, S.PENDING_CANCEL, S.PENDING_REPLACE):
@@ -231,8 +239,8 @@ class Order:
             self._move(target)
         if isinstance(event, OrderAccepted) and self.venue_order_id is None:
             self.venue_order_id = event.venue_order_id
-        if isinstance(event, OrderRejected | OrderCancelRejected | OrderReplaceRejected):
-            self.reason = event.reason
+        if isinstance(event, OrderRejected | OrderCancelRejected | OrderReplaceRejected | OrderCanceled):
+            self.reason = event.reason or self.reason
         self.updated_at = event.ts_event
 
     def _move(self, target: Target) -> None:

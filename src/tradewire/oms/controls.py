@@ -18,13 +18,14 @@ import msgspec
 from tradewire.domain.enums import (
     CANCELABLE_STATUSES,
     OPEN_STATUSES,
+    OrderStatus,
     OrderType,
     Side,
     TimeInForce,
     TradingState,
 )
 from tradewire.domain.errors import Conflict
-from tradewire.domain.events import OrderSpec, RiskLimitsChanged, TradingStateChanged
+from tradewire.domain.events import OrderCanceled, OrderSpec, RiskLimitsChanged, TradingStateChanged
 from tradewire.domain.ids import ClientOrderId, StrategyId
 from tradewire.domain.limits import Limits, Scope, ScopeKind
 from tradewire.domain.orders import Order
@@ -118,9 +119,20 @@ class TradingControls:
         ]
 
     async def cancel_all(self, scope: Scope, requested_by: str) -> tuple[ClientOrderId, ...]:
+        """Cancel every working order in scope; one not yet sent is canceled here and never sent."""
+        manager = self._manager
         canceled = []
         for order in self._orders_in(scope):
-            if order.status in CANCELABLE_STATUSES:
+            if order.status is OrderStatus.PENDING_NEW:
+                manager.record(
+                    OrderCanceled(
+                        **manager.stamp(),
+                        client_order_id=order.client_order_id,
+                        reason=f"not sent: canceled by {requested_by} with the kill switch",
+                    )
+                )
+                canceled.append(order.client_order_id)
+            elif order.status in CANCELABLE_STATUSES:
                 await self._manager.cancel(order.client_order_id, requested_by)
                 canceled.append(order.client_order_id)
         return tuple(canceled)

@@ -21,6 +21,7 @@ from tradewire.domain.events import (
     IllegalTransition,
     JournalRecord,
     ModifyOrder,
+    OrderCanceled,
     OrderCancelRejected,
     OrderCreated,
     OrderDenied,
@@ -60,6 +61,7 @@ from tradewire.oms.reports import (
 )
 from tradewire.oms.results import SignalResult
 from tradewire.oms.specs import amended_spec, order_ref
+from tradewire.risk.checks import check_trading_state
 from tradewire.risk.gate import RiskGate
 from tradewire.risk.view import OrderFacts
 from tradewire.venues.port import VenueClient
@@ -262,12 +264,41 @@ class OrderManager:
                     )
                 )
 
+    def kill_switch_blocks(self, order: Order, spec: OrderSpec) -> Denial | None:
+        """Whether the kill switch, as it stands now, refuses this already-admitted order."""
+        facts = OrderFacts(
+            spec=spec,
+            instrument=self.instruments[spec.instrument],
+            reference=None,
+            quote=None,
+            now=self.clock.now(),
+        )
+        self.ledger.working.count(order, -1)  # judge the order against the others, not itself
+        try:
+            for scope in facts.scopes():
+                denial = check_trading_state(facts, scope, self.view)
+                if denial is not None:
+                    return denial
+            return None
+        finally:
+            self.ledger.working.count(order, 1)
+
     async def _send(self, spec: OrderSpec) -> None:
         """Hand a durable pending-new order to its venue. Never resends: an unknown outcome is
         settled by asking the venue (reconciliation), not by trying again."""
         self.probe("order.journaled")
-        if not self.ledger.orders[spec.client_order_id].can_apply(OrderSubmitted):
-            log.error("order %s changed while it was being journaled; not sent", spec.client_order_id)
+        order = self.ledger.orders[spec.client_order_id]
+        if not order.can_apply(OrderSubmitted):
+            log.warning("order %s is %s; not sent", spec.client_order_id, order.status)
+            return
+        blocked = self.kill_switch_blocks(order, spec)
+        if blocked is not None:
+            # The kill switch engaged while this order waited for its journal write.
+            self.record(
+                OrderCanceled(
+                    **self.stamp(), client_order_id=spec.client_order_id, reason=f"not sent: {blocked.reason}"
+                )
+            )
             return
         self.record(
             OrderSubmitted(
@@ -294,6 +325,10 @@ class OrderManager:
             # reconciliation ask the venue by client order ID.
             log.warning("submit of %s has an unknown outcome: %r", spec.client_order_id, error)
         self.probe("order.sent")
+        if order.status in CANCELABLE_STATUSES and self.kill_switch_blocks(order, spec) is not None:
+            # The switch engaged while the order was on its way; a cancel sent then may have
+            # overtaken it at the venue ("unknown order"). Cancel it now that the venue has it.
+            await self.cancel(spec.client_order_id, "kill switch")
 
     # --- cancels ---
 

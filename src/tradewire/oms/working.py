@@ -27,7 +27,7 @@ class WorkingBook:
         if order.status not in OPEN_STATUSES:
             return
         self.open_counts[(order.account, order.strategy, order.venue)] += sign
-        leaves = order.leaves_quantity
+        leaves = order.worst_case_leaves
         if leaves:
             self.quantities[(order.side, order.account, order.strategy, order.instrument)] += leaves * sign
 

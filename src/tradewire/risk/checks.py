@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from tradewire.domain.denials import Denial
 from tradewire.domain.enums import OrderType, Side, TradingState
-from tradewire.domain.limits import Limits, Scope
+from tradewire.domain.limits import Limits, Scope, ScopeKind
 from tradewire.domain.values import normalize
 from tradewire.risk.view import OrderFacts, RiskView
 
@@ -37,16 +37,23 @@ def _reduces_at(facts: OrderFacts, scope: Scope, view: RiskView) -> bool:
 
 
 def check_trading_state(facts: OrderFacts, scope: Scope, view: RiskView) -> Denial | None:
+    """HALTED stops everything new. REDUCING lets through only an order that reduces the position of
+    its own account, where it executes (positions of different accounts never net); at a strategy
+    scope it must also reduce that strategy's position."""
     state = view.state(scope)
     if state is TradingState.HALTED:
         return Denial("trading_halted", f"trading is halted by the kill switch at {scope}; only cancels pass")
-    if state is TradingState.REDUCING and not _reduces_at(facts, scope, view):
-        return Denial(
-            "trading_reducing",
-            f"{scope} is reducing only, and this {facts.spec.side} of {_fmt(facts.spec.quantity)} "
-            f"{facts.spec.instrument} would not reduce its position "
-            f"{_fmt(view.position(scope, facts.spec.instrument))}",
-        )
+    if state is not TradingState.REDUCING:
+        return None
+    account = facts.scopes()[1]
+    for judged in (account, scope) if scope.kind is ScopeKind.STRATEGY else (account,):
+        if not _reduces_at(facts, judged, view):
+            return Denial(
+                "trading_reducing",
+                f"{scope} is reducing only, and this {facts.spec.side} of {_fmt(facts.spec.quantity)} "
+                f"{facts.spec.instrument} would not reduce the position "
+                f"{_fmt(view.position(judged, facts.spec.instrument))} of {judged}",
+            )
     return None
 
 
@@ -71,6 +78,8 @@ def check_order_size(facts: OrderFacts, limits: Limits, scope: Scope) -> Denial 
             f"{spec.instrument}, {scope}",
         )
     notional = facts.notional
+    if limits.max_order_notional is not None and notional is None:
+        return _unpriced(facts, scope, "max_order_notional")
     if (
         limits.max_order_notional is not None
         and notional is not None
@@ -99,16 +108,28 @@ def check_position(facts: OrderFacts, limits: Limits, scope: Scope, view: RiskVi
             "position_limit",
             f"{numbers} > limit {_fmt(limits.max_position_quantity)} {spec.instrument}, {scope}",
         )
-    if limits.max_position_notional is not None and facts.reference is not None:
-        notional = facts.instrument.notional(worst, facts.reference)
+    price = facts.valuation_price
+    if limits.max_position_notional is not None and price is None:
+        return _unpriced(facts, scope, "max_position_notional")
+    if limits.max_position_notional is not None and price is not None:
+        notional = facts.instrument.notional(worst, price)
         if notional > limits.max_position_notional:
             return Denial(
                 "position_notional_limit",
-                f"({numbers}) x {_fmt(facts.reference)} = {_fmt(notional)} > limit "
+                f"({numbers}) x {_fmt(price)} = {_fmt(notional)} > limit "
                 f"{_fmt(limits.max_position_notional)} {facts.instrument.quote_currency} "
                 f"{spec.instrument}, {scope}",
             )
     return None
+
+
+def _unpriced(facts: OrderFacts, scope: Scope, limit: str) -> Denial:
+    """Notional limits fail closed: an order nobody can value does not pass them."""
+    return Denial(
+        "no_reference_price",
+        f"cannot value {facts.spec.side} {_fmt(facts.spec.quantity)} {facts.spec.instrument} for "
+        f"{limit} of {scope}: no order price, quote or signal price",
+    )
 
 
 def check_open_orders(facts: OrderFacts, limits: Limits, scope: Scope, view: RiskView) -> Denial | None:

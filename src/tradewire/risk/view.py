@@ -58,10 +58,18 @@ class OrderFacts(msgspec.Struct, frozen=True, kw_only=True):
     now: datetime
 
     @property
+    def valuation_price(self) -> Decimal | None:
+        """The price notional limits value the order at: its own price, or the touch when that is
+        worse for us (a sell limit far under the bid still sells at the bid)."""
+        touch = self.quote.touch(self.spec.side) if self.quote is not None else None
+        if self.reference is None or touch is None:
+            return self.reference if self.reference is not None else touch
+        return max(self.reference, touch)
+
+    @property
     def notional(self) -> Decimal | None:
-        if self.reference is None:
-            return None
-        return self.instrument.notional(self.spec.quantity, self.reference)
+        price = self.valuation_price
+        return None if price is None else self.instrument.notional(self.spec.quantity, price)
 
     def scopes(self) -> tuple[Scope, ...]:
         return (
