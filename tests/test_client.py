@@ -12,8 +12,11 @@ import pytest
 from tests.runtime.engines import running_engine
 from tradewire.api import create_app
 from tradewire.client import ApiError, AsyncTradewireClient, OutcomeUnknown, TradewireClient, Unreachable
-from tradewire.domain.enums import OrderStatus, OrderType, Side, SignalOutcome
+from tradewire.domain.enums import AssetClass, OrderStatus, OrderType, Side, SignalOutcome, TradingState
+from tradewire.domain.limits import Limits
 from tradewire.domain.signals import Signal
+from tradewire.oms.controls import KillSwitchResult
+from tradewire.services.views import TradingStateView
 
 TOKEN = "client-test-token"
 
@@ -211,3 +214,116 @@ def test_a_read_that_times_out_is_just_unreachable() -> None:
         client.orders()
 
     assert not isinstance(raised.value, OutcomeUnknown)
+
+
+async def test_limits_round_trip_into_the_domain_struct(client: AsyncTradewireClient) -> None:
+    limits = Limits(
+        max_order_quantity=Decimal("0.50"), max_gross_exposure={AssetClass.CRYPTO_SPOT: Decimal(1000)}
+    )
+
+    answer = await client.set_limits("account:paper-1", limits)
+
+    assert answer == limits
+    assert await client.limits() == {"account:paper-1": limits}
+    assert await client.set_limits("portfolio", b'{"max_open_orders": 4}') == Limits(max_open_orders=4)
+
+
+async def test_a_bad_limit_raises_api_error_naming_the_field(client: AsyncTradewireClient) -> None:
+    with pytest.raises(ApiError) as raised:
+        await client.set_limits("portfolio", {"max_open_orders": "many"})
+
+    assert raised.value.status == 422
+    assert [p.field for p in raised.value.problems] == ["limits.max_open_orders"]
+
+
+async def test_the_kill_switch_halts_and_resume_re_arms(client: AsyncTradewireClient) -> None:
+    result = await client.engage_kill_switch("drill", scope="strategy:s")
+    states = await client.kill_switch_states()
+    denied = await client.submit_signal(
+        {"strategy": "s", "instrument": "BTC/USDT", "side": "buy", "quantity": "0.01"}
+    )
+    resumed = await client.resume("drill over", scope="strategy:s")
+
+    assert result == KillSwitchResult(scope="strategy:s", state=TradingState.HALTED)
+    portfolio = TradingStateView(scope="portfolio", state=TradingState.ACTIVE, flat=True)
+    assert states == [portfolio, TradingStateView(scope="strategy:s", state=TradingState.HALTED, flat=True)]
+    assert denied.reason_code == "trading_halted"
+    assert resumed == [portfolio, TradingStateView(scope="strategy:s", state=TradingState.ACTIVE, flat=True)]
+
+
+async def test_an_amend_denied_by_risk_is_a_result_not_an_error(client: AsyncTradewireClient) -> None:
+    result = await client.submit_signal(
+        {
+            "strategy": "s",
+            "instrument": "BTC/USDT",
+            "side": "buy",
+            "quantity": "0.01",
+            "order_type": "limit",
+            "limit_price": "60000",
+        }
+    )
+    [order_id] = result.client_order_ids
+    for _ in range(100):
+        if (await client.order(order_id)).status is OrderStatus.ACCEPTED:
+            break
+        await asyncio.sleep(0.005)
+    await client.set_limits("strategy:s", {"max_order_quantity": "0.02"})
+
+    denied = await client.amend(order_id, quantity="0.05")
+    sent = await client.amend(order_id, quantity=Decimal("0.02"))
+
+    assert denied.denied is True
+    assert denied.reason_code == "order_quantity_limit"
+    assert denied.order.quantity == Decimal("0.01")
+    assert sent.denied is False
+    assert sent.order.client_order_id == order_id
+
+
+def test_the_operator_is_sent_only_with_changes() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(200, json={})
+        return httpx.Response(200, json={"scope": "portfolio", "state": "halted"})
+
+    with TradewireClient(
+        "http://engine.test", TOKEN, transport=httpx.MockTransport(handler), operator="alice"
+    ) as client:
+        client.limits()
+        client.engage_kill_switch("outage", state="reducing", flatten=True)
+
+    assert "X-Operator" not in seen[0].headers
+    assert seen[1].headers["X-Operator"] == "alice"
+    assert json.loads(seen[1].content) == {
+        "scope": "portfolio",
+        "reason": "outage",
+        "flatten": True,
+        "cancel_working": True,
+        "state": "reducing",
+    }
+
+
+def test_an_amend_sends_only_the_fields_given_as_exact_strings() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(404, json={"error": "not_found", "message": "no order 'a/b'"})
+
+    with canned(handler) as client, pytest.raises(ApiError):
+        client.amend("a/b", limit_price=Decimal("1.10"))
+
+    assert seen[0].method == "PATCH"
+    assert seen[0].url.raw_path == b"/api/v1/orders/a%2Fb"
+    assert json.loads(seen[0].content) == {"limit_price": "1.10"}
+    assert "X-Operator" not in seen[0].headers
+
+
+def test_an_amend_that_times_out_has_an_unknown_outcome() -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    with canned(slow) as client, pytest.raises(OutcomeUnknown):
+        client.amend("TW-1", quantity="1")

@@ -1,193 +1,40 @@
 """The `tradewire` command: run the engine, or talk to a running one through its HTTP API.
 
+The commands for limits, the kill switch and amends are in `cli_risk`; what every client command
+shares (options, output, errors) is in `cli_format`.
+
 Exit codes: 0 done (a signal accepted or needing no action), 1 refused or failed (a denied signal,
 an error answer, an engine that cannot be reached), 2 invalid input (every problem is printed).
 """
 
 import asyncio
-import functools
 import logging
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import click
-import msgspec
 import pydantic
 
 from tradewire import __version__
-from tradewire.client import ApiError, OutcomeUnknown, TradewireClient, Unreachable
+from tradewire.cli_format import (
+    ACCOUNT_COLUMNS,
+    EXIT_FAILED,
+    FILL_COLUMNS,
+    ORDER_COLUMNS,
+    POSITION_COLUMNS,
+    Remote,
+    columns_table,
+    fields,
+    remote_command,
+)
+from tradewire.cli_risk import RISK_COMMANDS
 from tradewire.domain.enums import OrderType, Side, SignalOutcome, TimeInForce
-from tradewire.runtime.settings import Settings, load_settings
-from tradewire.runtime.token import read_token
+from tradewire.runtime.settings import load_settings
 
-DEFAULT_URL = "http://127.0.0.1:8080"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-EXIT_FAILED = 1
-EXIT_INVALID = 2
-
-# --- output ------------------------------------------------------------------------------------
-
-
-def cell(value: object) -> str:
-    """One value as text: decimals exactly (never in exponent form), times in UTC."""
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S") + "Z"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, Enum):
-        return str(value.value)
-    if isinstance(value, tuple | list):
-        return ", ".join(cell(item) for item in value) or "-"
-    if isinstance(value, dict):
-        return ", ".join(f"{key}={cell(item)}" for key, item in value.items()) or "-"
-    return str(value)
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Aligned columns; a column holding only numbers is aligned right."""
-    values = [list(row) for row in rows]
-    texts = [[cell(value) for value in row] for row in values]
-    numeric = [
-        all(_is_number(row[i]) for row in values) and any(row[i] is not None for row in values)
-        for i in range(len(headers))
-    ]
-    widths = [max([len(h)] + [len(row[i]) for row in texts]) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            text.rjust(width) if right else text.ljust(width)
-            for text, width, right in zip(cells, widths, numeric, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join([line(headers), *(line(row) for row in texts)])
-
-
-def _is_number(value: object) -> bool:
-    return value is None or (isinstance(value, Decimal | int) and not isinstance(value, bool))
-
-
-def fields(value: msgspec.Struct) -> str:
-    """One struct as `name: value` lines."""
-    items = msgspec.structs.asdict(value)
-    width = max(len(name) for name in items)
-    return "\n".join(f"{name.ljust(width)}  {cell(item)}" for name, item in items.items())
-
-
-# --- talking to a running engine ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Remote:
-    """What a command talking to the engine gets: an open client and how to print."""
-
-    client: TradewireClient
-    as_json: bool
-
-    def show(self, value: object, text: Callable[[], str]) -> None:
-        """Print the API's JSON with --json (the same bytes the API sent), else `text()`."""
-        click.echo(msgspec.json.encode(value).decode() if self.as_json else text())
-
-
-@contextmanager
-def reported(as_json: bool) -> Iterator[None]:
-    """Turn the client's errors into messages and exit codes."""
-    try:
-        yield
-    except OutcomeUnknown as error:
-        click.echo(
-            f"error: {error}.\nThe engine may have acted on it: look with `tradewire orders` "
-            "before sending it again (a signal with --key is safe to resend).",
-            err=True,
-        )
-        raise SystemExit(EXIT_FAILED) from None
-    except Unreachable as error:
-        click.echo(
-            f"error: cannot reach Tradewire at {error.url} ({error.reason}).\n"
-            "Is the engine running? Start it with `tradewire run` (its --host/--port must match),"
-            " or point --url / TRADEWIRE_URL at it.",
-            err=True,
-        )
-        raise SystemExit(EXIT_FAILED) from None
-    except ApiError as error:
-        if as_json:
-            click.echo(error.body.decode(errors="replace"))
-        else:
-            click.echo(f"error ({error.status} {error.error}): {error.message}", err=True)
-            for problem in error.problems:
-                click.echo(f"  {problem.field}: {problem.problem}", err=True)
-                click.echo(f"  {' ' * len(problem.field)}  accepted: {problem.accepted}", err=True)
-        raise SystemExit(EXIT_INVALID if error.status == 422 else EXIT_FAILED) from None
-
-
-def remote_command(
-    group: click.Group, name: str, needs_token: bool = True
-) -> Callable[[Callable[..., None]], click.Command]:
-    """A subcommand that gets a `Remote` built from the common options, with errors reported."""
-
-    def decorate(function: Callable[..., None]) -> click.Command:
-        @functools.wraps(function)
-        def run(
-            url: str, token: str | None, data_dir: Path, as_json: bool, timeout: float, **kw: Any
-        ) -> None:
-            if token is None and needs_token:
-                token = read_token(Settings.model_construct(data_dir=data_dir))
-                if token is None:
-                    raise click.ClickException(
-                        "no API token: pass --token, set TRADEWIRE_API_TOKEN, or point --data-dir"
-                        f" at the engine's data directory (there is no {data_dir / 'api-token'})"
-                    )
-            with TradewireClient(url, token, timeout) as client, reported(as_json):
-                function(Remote(client, as_json), **kw)
-
-        options = [
-            click.option(
-                "--url",
-                envvar="TRADEWIRE_URL",
-                default=DEFAULT_URL,
-                show_default=True,
-                help="The engine's API (env TRADEWIRE_URL).",
-            ),
-            click.option(
-                "--token",
-                envvar="TRADEWIRE_API_TOKEN",
-                help="API token (env TRADEWIRE_API_TOKEN; default: read <data dir>/api-token).",
-            ),
-            click.option(
-                "--data-dir",
-                type=click.Path(file_okay=False, path_type=Path),
-                envvar="TRADEWIRE_DATA_DIR",
-                default=Path("var"),
-                show_default=True,
-                help="The engine's data directory, for its api-token file (env TRADEWIRE_DATA_DIR).",
-            ),
-            click.option("--json", "as_json", is_flag=True, help="Print the API's JSON instead."),
-            click.option(
-                "--timeout",
-                type=float,
-                default=10.0,
-                show_default=True,
-                help="Seconds to wait for an answer.",
-            ),
-        ]
-        command: Any = run
-        for option in reversed(options):
-            command = option(command)
-        return group.command(name)(command)
-
-    return decorate
-
 
 # --- commands ------------------------------------------------------------------------------------
 
@@ -321,84 +168,6 @@ def _signal_text(result: Any) -> str:
     return "\n".join(lines)
 
 
-HEADERS = {
-    "client_order_id": "ORDER",
-    "filled_quantity": "FILLED",
-    "order_type": "TYPE",
-    "limit_price": "LIMIT",
-    "stop_price": "STOP",
-    "average_fill_price": "AVG PRICE",
-    "average_price": "AVG PRICE",
-    "created_at": "CREATED (UTC)",
-    "ts_event": "TIME (UTC)",
-    "mark_price": "MARK",
-    "realized_pnl": "REALIZED",
-    "unrealized_pnl": "UNREALIZED",
-    "net_pnl": "NET P&L",
-    "fee_currency": "CCY",
-    "venue_connected": "CONNECTED",
-    "fill_id": "FILL",
-}
-"""Short column headers; any other field is shown as its name in capitals."""
-ORDER_COLUMNS = [
-    "client_order_id",
-    "status",
-    "strategy",
-    "account",
-    "instrument",
-    "side",
-    "order_type",
-    "quantity",
-    "filled_quantity",
-    "limit_price",
-    "stop_price",
-    "average_fill_price",
-    "created_at",
-]
-POSITION_COLUMNS = [
-    "account",
-    "instrument",
-    "quantity",
-    "average_price",
-    "mark_price",
-    "realized_pnl",
-    "unrealized_pnl",
-    "fees",
-    "net_pnl",
-]
-FILL_COLUMNS = [
-    "ts_event",
-    "client_order_id",
-    "account",
-    "strategy",
-    "instrument",
-    "side",
-    "quantity",
-    "price",
-    "fee",
-    "fee_currency",
-    "liquidity",
-    "fill_id",
-]
-ACCOUNT_COLUMNS = [
-    "account",
-    "venue",
-    "currency",
-    "venue_connected",
-    "open_orders",
-    "realized_pnl",
-    "unrealized_pnl",
-    "fees",
-]
-
-
-def _columns(items: Sequence[msgspec.Struct], columns: Sequence[str], empty: str) -> str:
-    if not items:
-        return empty
-    headers = [HEADERS.get(name, name.replace("_", " ").upper()) for name in columns]
-    return table(headers, [[getattr(item, name) for name in columns] for item in items])
-
-
 @remote_command(cli, "orders")
 @click.option("--status", help="A status, a comma-separated list, or 'open'.")
 @click.option("--strategy")
@@ -408,7 +177,7 @@ def _columns(items: Sequence[msgspec.Struct], columns: Sequence[str], empty: str
 def orders(remote: Remote, **filters: Any) -> None:
     """List orders, newest first."""
     views = remote.client.orders(**filters)
-    remote.show(views, lambda: _columns(views, ORDER_COLUMNS, "no orders"))
+    remote.show(views, lambda: columns_table(views, ORDER_COLUMNS, "no orders"))
 
 
 @remote_command(cli, "order")
@@ -419,7 +188,7 @@ def order(remote: Remote, client_order_id: str) -> None:
     remote.show(view, lambda: fields(view))
 
 
-@remote_command(cli, "cancel")
+@remote_command(cli, "cancel", changes=True)
 @click.argument("client_order_id")
 def cancel(remote: Remote, client_order_id: str) -> None:
     """Ask the venue to cancel an order; prints the order's status after the request."""
@@ -434,8 +203,8 @@ def cancel(remote: Remote, client_order_id: str) -> None:
 def positions(remote: Remote, account: str | None, by_strategy: bool, include_flat: bool) -> None:
     """List positions per account (or per strategy) with P&L at the current mark."""
     views = remote.client.positions(account, by_strategy, include_flat)
-    columns = ["account", "strategy", *POSITION_COLUMNS[1:]] if by_strategy else POSITION_COLUMNS
-    remote.show(views, lambda: _columns(views, columns, "no positions"))
+    shown = ["account", "strategy", *POSITION_COLUMNS[1:]] if by_strategy else POSITION_COLUMNS
+    remote.show(views, lambda: columns_table(views, shown, "no positions"))
 
 
 @remote_command(cli, "fills")
@@ -446,14 +215,14 @@ def positions(remote: Remote, account: str | None, by_strategy: bool, include_fl
 def fills(remote: Remote, **filters: Any) -> None:
     """List fills, newest first."""
     views = remote.client.fills(**filters)
-    remote.show(views, lambda: _columns(views, FILL_COLUMNS, "no fills"))
+    remote.show(views, lambda: columns_table(views, FILL_COLUMNS, "no fills"))
 
 
 @remote_command(cli, "accounts")
 def accounts(remote: Remote) -> None:
     """List the configured accounts with their venue connection and P&L."""
     views = remote.client.accounts()
-    remote.show(views, lambda: _columns(views, ACCOUNT_COLUMNS, "no accounts"))
+    remote.show(views, lambda: columns_table(views, ACCOUNT_COLUMNS, "no accounts"))
 
 
 @remote_command(cli, "health", needs_token=False)
@@ -463,6 +232,10 @@ def health(remote: Remote) -> None:
     remote.show(view, lambda: fields(view))
     if view.status != "ok":
         raise SystemExit(EXIT_FAILED)
+
+
+for risk_command in RISK_COMMANDS:
+    cli.add_command(risk_command)
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -13,177 +13,53 @@ Responses decode into the service's view structs with msgspec, so Decimals arriv
 raise `ApiError` (with every problem of an invalid input); a timeout on `submit_signal` raises
 `OutcomeUnknown`: the signal may or may not have been handled, so look before sending it again
 (or always send an idempotency key, which makes a resend safe).
+
+`operator` names who is acting: it is sent as `X-Operator` with every change (limits, kill
+switch, amend, cancel) and journaled as `api:<operator>`.
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
-from urllib.parse import quote
+from typing import Any, Self, TypeVar
 
 import httpx
-import msgspec
 
+from tradewire import client_calls as calls
+from tradewire.client_calls import (
+    ApiError,
+    Number,
+    OutcomeUnknown,
+    Problem,
+    TradewireClientError,
+    Unreachable,
+)
+from tradewire.domain.enums import TradingState
+from tradewire.domain.limits import Limits
 from tradewire.domain.signals import Signal
+from tradewire.oms.controls import KillSwitchResult
 from tradewire.oms.reconcile import ReconciliationReport
 from tradewire.oms.results import SignalResult
-from tradewire.services.views import AccountView, FillView, HealthView, OrderView, PositionView
+from tradewire.services.views import (
+    AccountView,
+    AmendResult,
+    FillView,
+    HealthView,
+    OrderView,
+    PositionView,
+    TradingStateView,
+)
+
+__all__ = [
+    "ApiError",
+    "AsyncTradewireClient",
+    "OutcomeUnknown",
+    "Problem",
+    "TradewireClient",
+    "TradewireClientError",
+    "Unreachable",
+]
 
 T = TypeVar("T")
-
-SIGNAL_STATUSES = frozenset({200, 202, 403})
-"""No action, accepted and denied: all three carry a `SignalResult`."""
-
-
-class TradewireClientError(Exception):
-    """Base of what this client raises."""
-
-
-class Problem(msgspec.Struct, frozen=True):
-    field: str
-    problem: str
-    accepted: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.problem} (accepted: {self.accepted})"
-
-
-class _ErrorBody(msgspec.Struct, frozen=True):
-    error: str
-    message: str
-    problems: tuple[Problem, ...] = ()
-
-
-class ApiError(TradewireClientError):
-    """The engine answered with an error. `problems` lists every problem of an invalid input."""
-
-    def __init__(
-        self,
-        status: int,
-        error: str,
-        message: str,
-        problems: tuple[Problem, ...] = (),
-        body: bytes = b"",
-    ) -> None:
-        self.status = status
-        self.error = error
-        self.message = message
-        self.problems = problems
-        self.body = body
-        """The response body as sent (JSON)."""
-        super().__init__(f"{status} {error}: {message}")
-
-
-class Unreachable(TradewireClientError):
-    """Nothing answered at the URL (refused, unknown host, or no answer in time)."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"cannot reach Tradewire at {url} ({reason})")
-
-
-class OutcomeUnknown(Unreachable):
-    """The request may have reached the engine but no answer came: check before resending."""
-
-
-def _params(**values: object) -> dict[str, str]:
-    return {
-        name: str(value).lower() if isinstance(value, bool) else str(value)
-        for name, value in values.items()
-        if value is not None
-    }
-
-
-def _raise_for_error(response: httpx.Response, ok: frozenset[int]) -> None:
-    if response.status_code in ok:
-        return
-    try:
-        body = msgspec.json.decode(response.content, type=_ErrorBody)
-    except msgspec.MsgspecError:
-        text = response.text.strip()[:200] or response.reason_phrase
-        raise ApiError(response.status_code, "http_error", text, body=response.content) from None
-    raise ApiError(response.status_code, body.error, body.message, body.problems, body=response.content)
-
-
-@dataclass(frozen=True, slots=True)
-class _Call(Generic[T]):
-    """One request and how to read its answer; both clients only execute these."""
-
-    method: str
-    path: str
-    answer: type[T]
-    params: dict[str, str] = field(default_factory=dict)
-    content: bytes | None = None
-    ok: frozenset[int] = frozenset({200})
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Content-Type": "application/json"} if self.content is not None else {}
-
-    def read(self, response: httpx.Response) -> T:
-        _raise_for_error(response, self.ok)
-        return msgspec.json.decode(response.content, type=self.answer)
-
-    def failed(self, url: str, error: httpx.TransportError) -> Unreachable:
-        reason = str(error) or type(error).__name__
-        never_sent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
-        if self.method != "GET" and not never_sent:
-            # The request may have arrived: the engine may have acted on it.
-            return OutcomeUnknown(url, f"{reason}; the request may or may not have been handled")
-        return Unreachable(url, reason)
-
-
-def _order_path(client_order_id: str) -> str:
-    return "/api/v1/orders/" + quote(client_order_id, safe="")
-
-
-def _submit(signal: Signal | dict[str, Any] | bytes) -> _Call[SignalResult]:
-    # Raw JSON is sent as it is, so the engine's one validation path judges it.
-    body = signal if isinstance(signal, bytes) else msgspec.json.encode(signal)
-    return _Call("POST", "/api/v1/signals", SignalResult, content=body, ok=SIGNAL_STATUSES)
-
-
-def _orders(
-    status: str | None,
-    strategy: str | None,
-    account: str | None,
-    instrument: str | None,
-    limit: int | None,
-) -> _Call[list[OrderView]]:
-    params = _params(status=status, strategy=strategy, account=account, instrument=instrument, limit=limit)
-    return _Call("GET", "/api/v1/orders", list[OrderView], params)
-
-
-def _order(client_order_id: str) -> _Call[OrderView]:
-    return _Call("GET", _order_path(client_order_id), OrderView)
-
-
-def _cancel(client_order_id: str) -> _Call[OrderView]:
-    return _Call("DELETE", _order_path(client_order_id), OrderView, ok=frozenset({202}))
-
-
-def _positions(account: str | None, by_strategy: bool, include_flat: bool) -> _Call[list[PositionView]]:
-    params = _params(
-        account=account, by="strategy" if by_strategy else None, include_flat=include_flat or None
-    )
-    return _Call("GET", "/api/v1/positions", list[PositionView], params)
-
-
-def _fills(
-    account: str | None, strategy: str | None, client_order_id: str | None, limit: int | None
-) -> _Call[list[FillView]]:
-    params = _params(account=account, strategy=strategy, client_order_id=client_order_id, limit=limit)
-    return _Call("GET", "/api/v1/fills", list[FillView], params)
-
-
-_ACCOUNTS = _Call("GET", "/api/v1/accounts", list[AccountView])
-_RECONCILIATIONS = _Call("GET", "/api/v1/reconciliations", list[ReconciliationReport])
-_HEALTH = _Call("GET", "/healthz", HealthView, ok=frozenset({200, 503}))
-"""A degraded engine answers 503 with its health: still an answer, not an error."""
-
-
-def _headers(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 class TradewireClient:
@@ -195,20 +71,22 @@ class TradewireClient:
         token: str | None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        operator: str | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.operator = operator
         self._http = httpx.Client(
-            base_url=self.url, headers=_headers(token), timeout=timeout, transport=transport
+            base_url=self.url, headers=calls.auth_headers(token), timeout=timeout, transport=transport
         )
 
-    def _run(self, call: _Call[T]) -> T:
+    def _run(self, call: calls.Call[T]) -> T:
         try:
             response = self._http.request(
                 call.method,
                 call.path,
                 params=call.params,
                 content=call.content,
-                headers=call.headers,
+                headers=call.headers(self.operator),
             )
         except httpx.TransportError as error:
             raise call.failed(self.url, error) from error
@@ -219,7 +97,7 @@ class TradewireClient:
 
         `signal` is a `Signal`, a dict of its fields (Decimals or strings for numbers: a float
         is already inexact), or raw JSON bytes."""
-        return self._run(_submit(signal))
+        return self._run(calls.submit(signal))
 
     def orders(
         self,
@@ -230,19 +108,56 @@ class TradewireClient:
         limit: int | None = None,
     ) -> list[OrderView]:
         """Newest first. `status`: a status, a comma-separated list, or "open"."""
-        return self._run(_orders(status, strategy, account, instrument, limit))
+        return self._run(calls.orders(status, strategy, account, instrument, limit))
 
     def order(self, client_order_id: str) -> OrderView:
-        return self._run(_order(client_order_id))
+        return self._run(calls.order(client_order_id))
 
     def cancel(self, client_order_id: str) -> OrderView:
         """Request a cancel; the order comes back pending_cancel or already canceled."""
-        return self._run(_cancel(client_order_id))
+        return self._run(calls.cancel(client_order_id))
+
+    def amend(
+        self,
+        client_order_id: str,
+        quantity: Number | None = None,
+        limit_price: Number | None = None,
+        stop_price: Number | None = None,
+    ) -> AmendResult:
+        """Sent (`denied` false: the order is pending_replace) or denied by the engine's risk checks
+        (`denied` true, with the reason; the order is unchanged). Invalid input raises `ApiError`."""
+        return self._run(calls.amend(client_order_id, quantity, limit_price, stop_price))
+
+    def limits(self) -> dict[str, Limits]:
+        """Every scope's limits, keyed by scope (`portfolio`, `account:<id>`, ...)."""
+        return self._run(calls.LIMITS)
+
+    def set_limits(self, scope: str, limits: Limits | Mapping[str, Any] | bytes) -> Limits:
+        """Replace `scope`'s limits: a limit left out is removed. `limits` may be raw JSON."""
+        return self._run(calls.set_limits(scope, limits))
+
+    def kill_switch_states(self) -> list[TradingStateView]:
+        return self._run(calls.TRADING_STATES)
+
+    def engage_kill_switch(
+        self,
+        reason: str,
+        scope: str = "portfolio",
+        state: TradingState | str | None = None,
+        flatten: bool = False,
+        cancel_working: bool = True,
+    ) -> KillSwitchResult:
+        """Halt (or with `state="reducing"` only let reducing orders through) until `resume`.
+        `flatten` also cancels the scope's working orders and closes its positions."""
+        return self._run(calls.engage(scope, reason, state, flatten, cancel_working))
+
+    def resume(self, reason: str, scope: str = "portfolio") -> list[TradingStateView]:
+        return self._run(calls.resume(scope, reason))
 
     def positions(
         self, account: str | None = None, by_strategy: bool = False, include_flat: bool = False
     ) -> list[PositionView]:
-        return self._run(_positions(account, by_strategy, include_flat))
+        return self._run(calls.positions(account, by_strategy, include_flat))
 
     def fills(
         self,
@@ -251,16 +166,16 @@ class TradewireClient:
         client_order_id: str | None = None,
         limit: int | None = None,
     ) -> list[FillView]:
-        return self._run(_fills(account, strategy, client_order_id, limit))
+        return self._run(calls.fills(account, strategy, client_order_id, limit))
 
     def accounts(self) -> list[AccountView]:
-        return self._run(_ACCOUNTS)
+        return self._run(calls.ACCOUNTS)
 
     def reconciliations(self) -> list[ReconciliationReport]:
-        return self._run(_RECONCILIATIONS)
+        return self._run(calls.RECONCILIATIONS)
 
     def health(self) -> HealthView:
-        return self._run(_HEALTH)
+        return self._run(calls.HEALTH)
 
     def close(self) -> None:
         self._http.close()
@@ -286,27 +201,29 @@ class AsyncTradewireClient:
         token: str | None,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        operator: str | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.operator = operator
         self._http = httpx.AsyncClient(
-            base_url=self.url, headers=_headers(token), timeout=timeout, transport=transport
+            base_url=self.url, headers=calls.auth_headers(token), timeout=timeout, transport=transport
         )
 
-    async def _run(self, call: _Call[T]) -> T:
+    async def _run(self, call: calls.Call[T]) -> T:
         try:
             response = await self._http.request(
                 call.method,
                 call.path,
                 params=call.params,
                 content=call.content,
-                headers=call.headers,
+                headers=call.headers(self.operator),
             )
         except httpx.TransportError as error:
             raise call.failed(self.url, error) from error
         return call.read(response)
 
     async def submit_signal(self, signal: Signal | dict[str, Any] | bytes) -> SignalResult:
-        return await self._run(_submit(signal))
+        return await self._run(calls.submit(signal))
 
     async def orders(
         self,
@@ -316,18 +233,49 @@ class AsyncTradewireClient:
         instrument: str | None = None,
         limit: int | None = None,
     ) -> list[OrderView]:
-        return await self._run(_orders(status, strategy, account, instrument, limit))
+        return await self._run(calls.orders(status, strategy, account, instrument, limit))
 
     async def order(self, client_order_id: str) -> OrderView:
-        return await self._run(_order(client_order_id))
+        return await self._run(calls.order(client_order_id))
 
     async def cancel(self, client_order_id: str) -> OrderView:
-        return await self._run(_cancel(client_order_id))
+        return await self._run(calls.cancel(client_order_id))
+
+    async def amend(
+        self,
+        client_order_id: str,
+        quantity: Number | None = None,
+        limit_price: Number | None = None,
+        stop_price: Number | None = None,
+    ) -> AmendResult:
+        return await self._run(calls.amend(client_order_id, quantity, limit_price, stop_price))
+
+    async def limits(self) -> dict[str, Limits]:
+        return await self._run(calls.LIMITS)
+
+    async def set_limits(self, scope: str, limits: Limits | Mapping[str, Any] | bytes) -> Limits:
+        return await self._run(calls.set_limits(scope, limits))
+
+    async def kill_switch_states(self) -> list[TradingStateView]:
+        return await self._run(calls.TRADING_STATES)
+
+    async def engage_kill_switch(
+        self,
+        reason: str,
+        scope: str = "portfolio",
+        state: TradingState | str | None = None,
+        flatten: bool = False,
+        cancel_working: bool = True,
+    ) -> KillSwitchResult:
+        return await self._run(calls.engage(scope, reason, state, flatten, cancel_working))
+
+    async def resume(self, reason: str, scope: str = "portfolio") -> list[TradingStateView]:
+        return await self._run(calls.resume(scope, reason))
 
     async def positions(
         self, account: str | None = None, by_strategy: bool = False, include_flat: bool = False
     ) -> list[PositionView]:
-        return await self._run(_positions(account, by_strategy, include_flat))
+        return await self._run(calls.positions(account, by_strategy, include_flat))
 
     async def fills(
         self,
@@ -336,16 +284,16 @@ class AsyncTradewireClient:
         client_order_id: str | None = None,
         limit: int | None = None,
     ) -> list[FillView]:
-        return await self._run(_fills(account, strategy, client_order_id, limit))
+        return await self._run(calls.fills(account, strategy, client_order_id, limit))
 
     async def accounts(self) -> list[AccountView]:
-        return await self._run(_ACCOUNTS)
+        return await self._run(calls.ACCOUNTS)
 
     async def reconciliations(self) -> list[ReconciliationReport]:
-        return await self._run(_RECONCILIATIONS)
+        return await self._run(calls.RECONCILIATIONS)
 
     async def health(self) -> HealthView:
-        return await self._run(_HEALTH)
+        return await self._run(calls.HEALTH)
 
     async def aclose(self) -> None:
         await self._http.aclose()

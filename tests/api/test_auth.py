@@ -14,6 +14,12 @@ API_ROUTES = [
     ("GET", "/api/v1/accounts"),
     ("GET", "/api/v1/reconciliations"),
     ("POST", "/api/v1/signals"),
+    ("PATCH", "/api/v1/orders/TW-any"),
+    ("GET", "/api/v1/risk/limits"),
+    ("PUT", "/api/v1/risk/limits"),
+    ("GET", "/api/v1/kill-switch"),
+    ("POST", "/api/v1/kill-switch"),
+    ("POST", "/api/v1/kill-switch/resume"),
 ]
 
 

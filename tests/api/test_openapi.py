@@ -23,9 +23,14 @@ async def test_openapi_lists_every_route(anonymous: httpx.AsyncClient) -> None:
         "/api/v1/fills",
         "/api/v1/accounts",
         "/api/v1/reconciliations",
+        "/api/v1/risk/limits",
+        "/api/v1/kill-switch",
+        "/api/v1/kill-switch/resume",
         "/healthz",
     }
-    assert set(paths["/api/v1/orders/{client_order_id}"]) == {"get", "delete"}
+    assert set(paths["/api/v1/orders/{client_order_id}"]) == {"get", "delete", "patch"}
+    assert set(paths["/api/v1/risk/limits"]) == {"get", "put"}
+    assert set(paths["/api/v1/kill-switch"]) == {"get", "post"}
 
 
 async def test_openapi_documents_the_signal_body_with_every_field(anonymous: httpx.AsyncClient) -> None:
@@ -71,3 +76,23 @@ async def test_decimal_fields_are_documented_as_strings(anonymous: httpx.AsyncCl
     order = (await openapi(anonymous))["components"]["schemas"]["OrderView"]
 
     assert order["properties"]["quantity"] == {"type": "string", "format": "decimal"}
+
+
+async def test_request_bodies_are_documented_by_the_structs_that_decode_them(
+    anonymous: httpx.AsyncClient,
+) -> None:
+    document = await openapi(anonymous)
+    paths = document["paths"]
+
+    for path, method, name in (
+        ("/api/v1/risk/limits", "put", "LimitsChange"),
+        ("/api/v1/kill-switch", "post", "KillSwitchRequest"),
+        ("/api/v1/kill-switch/resume", "post", "ResumeRequest"),
+        ("/api/v1/orders/{client_order_id}", "patch", "AmendRequest"),
+    ):
+        body = paths[path][method]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{name}"}, path
+        assert document["components"]["schemas"][name]["additionalProperties"] is False
+    operator = [p for p in paths["/api/v1/kill-switch"]["post"]["parameters"] if p["name"] == "X-Operator"]
+    assert operator[0]["in"] == "header"
+    assert set(paths["/api/v1/orders/{client_order_id}"]["patch"]["responses"]) >= {"202", "403", "409"}

@@ -400,3 +400,32 @@ async def test_the_running_working_totals_equal_a_full_recount(tmp_path: Path) -
                 await settle()
             assert ledger.working.totals() == WorkingBook.recount(list(ledger.open_orders.values())).totals()
         assert ledger.working.totals()[0], "some orders must still be working for the check to mean much"
+
+
+async def test_bad_control_inputs_are_refused_with_the_field_named_and_change_nothing(tmp_path: Path) -> None:
+    async with running_engine(tmp_path) as engine:
+        sequence = engine.manager.journal.last_sequence
+        with pytest.raises(InvalidInput, match="finite"):
+            await engine.service.set_limits("portfolio", {"max_order_notional": "NaN"}, "test")
+        with pytest.raises(InvalidInput, match="not negative|at least 0"):
+            await engine.service.set_limits("account:paper-1", {"max_open_orders": -1}, "test")
+        with pytest.raises(InvalidInput) as no_reason:
+            await engine.service.engage_kill_switch("portfolio", "test", "   ")
+        assert no_reason.value.problems[0].field == "reason"
+        result = await engine.service.submit_signal(
+            {
+                "strategy": "s",
+                "instrument": "AAPL",
+                "side": "buy",
+                "quantity": "1",
+                "order_type": "limit",
+                "limit_price": "1",
+            }
+        )
+        await settle()
+        with pytest.raises(InvalidInput) as no_change:
+            await engine.service.modify_order(result.client_order_ids[0], "test")
+        assert no_change.value.problems[0].field == "quantity"
+        with pytest.raises(InvalidInput):
+            await engine.service.modify_order(result.client_order_ids[0], "test", quantity=Decimal("NaN"))
+        assert engine.manager.journal.last_sequence == sequence + 4, "only the signal's 4 records"

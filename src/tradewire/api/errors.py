@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
+from tradewire.api.bodies import OPERATOR_ACCEPTED
 from tradewire.api.schemas import Problem, error_response
 from tradewire.domain.errors import Conflict, InvalidInput, NotFound, VenueError
 
@@ -22,8 +23,9 @@ PARAMETER_ACCEPTED = {
     "limit": "an integer from 1 to 10000",
     "by": "account or strategy",
     "include_flat": "true or false",
+    "X-Operator": OPERATOR_ACCEPTED,
 }
-"""What each query parameter accepts, for the problems of a 422 that FastAPI's checks raise."""
+"""What each query parameter or header accepts, for the problems of a 422 that FastAPI's checks raise."""
 
 
 class Unauthorized(Exception):

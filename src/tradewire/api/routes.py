@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from tradewire.api.bodies import MAX_BODY_BYTES, AmendRequest, Operator, changed_by, decode
 from tradewire.api.errors import PayloadTooLarge
-from tradewire.api.schemas import ERRORS, JSON, json_response, many, one, schema_ref
+from tradewire.api.schemas import ERRORS, JSON, json_response, many, one, request_body, schema_ref
 from tradewire.domain.enums import OrderStatus, SignalOutcome
 from tradewire.services.trading import MAX_PAGE, TradingService
 
@@ -41,26 +42,30 @@ _REPLAYED = {
     }
 }
 
+AMEND_BODY = request_body(
+    "AmendRequest", "At least one of quantity, limit_price, stop_price (decimals as strings or numbers)"
+)
+
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="At most this many, newest first")]
 Text = Annotated[str | None, Query()]
 OrderId = Annotated[str, Path(description="Our client order ID, e.g. TWm1abc2d-1")]
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, what: str = "signal") -> bytes:
     """The raw body, refusing more than `limit` bytes without reading all of it."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(_too_large(f"{int(declared)} bytes", limit))
+        raise PayloadTooLarge(_too_large(f"{int(declared)} bytes", limit, what))
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise PayloadTooLarge(_too_large("more than that", limit))
+            raise PayloadTooLarge(_too_large("more than that", limit, what))
     return bytes(body)
 
 
-def _too_large(size: str, limit: int) -> str:
-    return f"the body is {size}; a signal may be at most {limit} bytes ({limit // 1024} KiB)"
+def _too_large(size: str, limit: int, what: str) -> str:
+    return f"the body is {size}; a {what} may be at most {limit} bytes ({limit // 1024} KiB)"
 
 
 def api_router(service: TradingService) -> APIRouter:
@@ -136,10 +141,37 @@ def api_router(service: TradingService) -> APIRouter:
             422: ERRORS[422],
         },
     )
-    async def cancel_order(client_order_id: OrderId) -> Response:
+    async def cancel_order(client_order_id: OrderId, operator: Operator = None) -> Response:
         """Ask the venue to cancel; the order's status says how far it got."""
-        view = await service.cancel_order(client_order_id, requested_by="api")
+        view = await service.cancel_order(client_order_id, requested_by=changed_by(operator))
         return json_response(view, 202)
+
+    @router.patch(
+        "/orders/{client_order_id}",
+        summary="Amend an order",
+        status_code=202,
+        response_model=None,
+        openapi_extra=AMEND_BODY,
+        responses={
+            202: one("AmendResult", "Amend sent: the order is pending_replace until the venue answers"),
+            403: one("AmendResult", "Denied by our risk checks: the order is unchanged; see reason_code"),
+            404: one("ErrorBody", "No such order"),
+            409: one("ErrorBody", "The order cannot be amended now (not accepted, or the venue cannot)"),
+            422: ERRORS[422],
+        },
+    )
+    async def amend_order(client_order_id: OrderId, request: Request, operator: Operator = None) -> Response:
+        """Change a working order's quantity, limit price or stop price. The amended order passes
+        the risk gate like a new one, so amending up cannot get round a limit."""
+        body = decode(await read_body(request, MAX_BODY_BYTES, "amend request"), AmendRequest)
+        result = await service.modify_order(
+            client_order_id,
+            changed_by(operator),
+            quantity=body.quantity,
+            limit_price=body.limit_price,
+            stop_price=body.stop_price,
+        )
+        return json_response(result, 403 if result.denied else 202)
 
     @router.get(
         "/positions",

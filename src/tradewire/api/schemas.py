@@ -13,10 +13,21 @@ from typing import Any
 import msgspec
 from fastapi import Response
 
+from tradewire.api.bodies import AmendRequest, KillSwitchRequest, LimitsChange, ResumeRequest
+from tradewire.domain.limits import Limits
 from tradewire.domain.signals import Signal
+from tradewire.oms.controls import KillSwitchResult
 from tradewire.oms.reconcile import ReconciliationReport
 from tradewire.oms.results import SignalResult
-from tradewire.services.views import AccountView, FillView, HealthView, OrderView, PositionView
+from tradewire.services.views import (
+    AccountView,
+    AmendResult,
+    FillView,
+    HealthView,
+    OrderView,
+    PositionView,
+    TradingStateView,
+)
 
 JSON = "application/json"
 COMPONENTS_PREFIX = "#/components/schemas/"
@@ -48,6 +59,14 @@ DOCUMENTED: tuple[type[msgspec.Struct], ...] = (
     AccountView,
     HealthView,
     ReconciliationReport,
+    Limits,
+    LimitsChange,
+    TradingStateView,
+    KillSwitchRequest,
+    KillSwitchResult,
+    ResumeRequest,
+    AmendRequest,
+    AmendResult,
     ErrorBody,
 )
 
@@ -94,6 +113,12 @@ def documented(description: str, schema: Mapping[str, Any]) -> dict[str, Any]:
 
 def one(name: str, description: str) -> dict[str, Any]:
     return documented(description, schema_ref(name))
+
+
+def request_body(name: str, description: str) -> dict[str, Any]:
+    """A route's `openapi_extra` declaring a required JSON body by its generated schema."""
+    content = {JSON: {"schema": schema_ref(name)}}
+    return {"requestBody": {"required": True, "description": description, "content": content}}
 
 
 def many(name: str, description: str) -> dict[str, Any]:

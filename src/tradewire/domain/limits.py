@@ -76,8 +76,13 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
         for name in self.__struct_fields__:
             value = getattr(self, name)
             for item in value.values() if isinstance(value, dict) else [value]:
-                if item is not None and item < (1 if name == "order_burst" else 0):
-                    raise ValueError(f"{name} must not be negative, got {item}")
+                if item is None:
+                    continue
+                if isinstance(item, Decimal) and not item.is_finite():
+                    raise ValueError(f"{name} must be a finite number, got {item}")
+                floor = 1 if name == "order_burst" else 0
+                if item < floor:
+                    raise ValueError(f"{name} must be at least {floor}, got {item}")
 
 
 class LimitBook(msgspec.Struct, frozen=True):

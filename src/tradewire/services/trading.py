@@ -63,6 +63,20 @@ class TradingService:
         stop_price: Decimal | None = None,
     ) -> AmendResult:
         """Amend a working order's quantity or prices; the amended order passes the risk gate."""
+        given = {"quantity": quantity, "limit_price": limit_price, "stop_price": stop_price}
+        problems = [
+            FieldProblem(name, f"{value} is not a positive finite number", "a positive decimal number")
+            for name, value in given.items()
+            if value is not None and (not value.is_finite() or value <= 0)
+        ]
+        if all(value is None for value in given.values()):
+            problems.append(
+                FieldProblem(
+                    "quantity", "an amend needs at least one change", "quantity, limit_price or stop_price"
+                )
+            )
+        if problems:
+            raise InvalidInput(problems)
         outcome = await self._manager.modify(
             ClientOrderId(client_order_id),
             requested_by,
@@ -178,10 +192,11 @@ class TradingService:
         return parsed
 
     def trading_states(self) -> list[TradingStateView]:
-        ledger = self._manager.ledger
+        """Every scope whose state was ever set, and always the portfolio."""
+        states = {str(PORTFOLIO): TradingState.ACTIVE, **self._manager.ledger.trading_states}
         return [
             TradingStateView(scope=scope, state=state, flat=self._controls.is_flat(Scope.parse(scope)))
-            for scope, state in sorted(ledger.trading_states.items())
+            for scope, state in sorted(states.items())
         ]
 
     async def engage_kill_switch(
@@ -194,6 +209,7 @@ class TradingService:
         flatten: bool = False,
         cancel_working: bool = True,
     ) -> KillSwitchResult:
+        _require_reason(reason)
         return await self._controls.engage(
             self._known_scope(scope),
             state,
@@ -204,6 +220,7 @@ class TradingService:
         )
 
     async def resume(self, scope: str, changed_by: str, reason: str) -> None:
+        _require_reason(reason)
         await self._controls.resume(self._known_scope(scope), reason, changed_by)
 
     def _known_scope(self, text: str) -> Scope:
@@ -271,3 +288,8 @@ def parse_limits(fields: dict[str, Any]) -> Limits:
             field = message.split("`")[1]
         accepted = "fields: " + ", ".join(Limits.__struct_fields__)
         raise InvalidInput([FieldProblem(field, message.split(" - at ", maxsplit=1)[0], accepted)]) from error
+
+
+def _require_reason(reason: str) -> None:
+    if not reason.strip():
+        raise InvalidInput([FieldProblem("reason", "is empty", "why, in 1-500 characters (it is journaled)")])
