@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from tradewire.domain.clock import Clock
 from tradewire.domain.denials import Denial
-from tradewire.domain.enums import CANCELABLE_STATUSES, OrderStatus, SignalOutcome
+from tradewire.domain.enums import CANCELABLE_STATUSES, OrderStatus, SignalOutcome, TradingState
 from tradewire.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, VenueUnavailable
 from tradewire.domain.events import (
     CancelOrder,
@@ -266,6 +266,8 @@ class OrderManager:
 
     def kill_switch_blocks(self, order: Order, spec: OrderSpec) -> Denial | None:
         """Whether the kill switch, as it stands now, refuses this already-admitted order."""
+        if all(state is TradingState.ACTIVE for state in self.ledger.trading_states.values()):
+            return None  # nothing engaged anywhere: the common case costs one pass over a tiny dict
         facts = OrderFacts(
             spec=spec,
             instrument=self.instruments[spec.instrument],

@@ -22,8 +22,6 @@ from tradewire.risk.checks import (
 from tradewire.risk.rate import TokenBucket
 from tradewire.risk.view import OrderFacts, RiskView
 
-_NO_LIMITS = Limits()
-
 
 class RiskGate:
     def __init__(self) -> None:
@@ -37,9 +35,10 @@ class RiskGate:
         if denial is not None:
             return denial
         for scope in scopes:
-            denial = check_trading_state(facts, scope, view) or self._check_limits(
-                facts, limits.get(scope) or _NO_LIMITS, scope, view
-            )
+            scope_limits = limits.get(scope)
+            denial = check_trading_state(facts, scope, view)
+            if denial is None and scope_limits is not None:
+                denial = self._check_limits(facts, scope_limits, scope, view)
             if denial is not None:
                 return denial
         for scope in scopes:
