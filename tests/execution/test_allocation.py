@@ -102,7 +102,7 @@ async def test_a_fanned_out_signal_checks_each_child_against_its_own_account(tmp
         orders = {o.account: o for o in map(engine.service.order, result.client_order_ids)}
         assert (orders["paper-1"].quantity, orders["paper-1"].status) == (Decimal(7), OrderStatus.FILLED)
         assert (orders["paper-2"].quantity, orders["paper-2"].status) == (Decimal(3), OrderStatus.DENIED)
-        assert orders["paper-1"].route == "weights allocation of strategy trend; AAPL trades at paper"
+        assert orders["paper-1"].route == "weights allocation of strategy trend; AAPL at paper"
         assert result.reason_code == "order_quantity_limit"
         assert result.reason is not None and result.reason.startswith(
             "account paper-2: order quantity 3 > limit 2"

@@ -42,7 +42,7 @@ async def test_a_market_signal_fills_and_moves_the_position(tmp_path: Path) -> N
         order = engine.service.order(result.client_order_ids[0])
         assert order.status is OrderStatus.FILLED
         assert order.filled_quantity == Decimal("0.01")
-        assert order.route == "first account at the venue; BTC/USDT trades at paper"
+        assert order.route == "only venue listing BTC/USDT: paper; its first account paper-1"
         [position] = engine.service.positions()
         assert (position.account, position.instrument, position.quantity) == (
             "paper-1",

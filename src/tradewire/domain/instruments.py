@@ -1,5 +1,6 @@
 """Instruments and their trading rules (tick, lot, minimums, multiplier)."""
 
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 import msgspec
@@ -44,3 +45,44 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
 
     def is_on_lot(self, quantity: Decimal) -> bool:
         return is_on_step(quantity, self.lot_size)
+
+
+class Catalog:
+    """Every listing: the same instrument ID may trade at several venues, each with its own rules.
+
+    `catalog[instrument_id]` is the instrument's first listing (in configuration order);
+    `catalog.at(venue, instrument_id)` is the listing at one venue."""
+
+    def __init__(self, instruments: Iterable[Instrument]) -> None:
+        self._listings: dict[tuple[VenueId, InstrumentId], Instrument] = {}
+        self._venues: dict[InstrumentId, list[VenueId]] = {}
+        for instrument in instruments:
+            key = (instrument.venue, instrument.instrument_id)
+            if key in self._listings:
+                raise ValueError(f"{instrument.instrument_id} is listed twice at {instrument.venue}")
+            self._listings[key] = instrument
+            self._venues.setdefault(instrument.instrument_id, []).append(instrument.venue)
+
+    def __getitem__(self, instrument_id: InstrumentId) -> Instrument:
+        return self._listings[(self._venues[instrument_id][0], instrument_id)]
+
+    def __contains__(self, instrument_id: object) -> bool:
+        return instrument_id in self._venues
+
+    def __iter__(self) -> Iterator[InstrumentId]:
+        return iter(self._venues)
+
+    def get(self, instrument_id: InstrumentId) -> Instrument | None:
+        return self[instrument_id] if instrument_id in self._venues else None
+
+    def at(self, venue: VenueId, instrument_id: InstrumentId) -> Instrument:
+        return self._listings[(venue, instrument_id)]
+
+    def listed_at(self, venue: VenueId, instrument_id: InstrumentId) -> bool:
+        return (venue, instrument_id) in self._listings
+
+    def venues_of(self, instrument_id: InstrumentId) -> list[VenueId]:
+        return list(self._venues.get(instrument_id, ()))
+
+    def listings(self) -> Iterator[Instrument]:
+        return iter(self._listings.values())

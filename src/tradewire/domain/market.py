@@ -6,7 +6,7 @@ from decimal import Decimal
 import msgspec
 
 from tradewire.domain.enums import Side
-from tradewire.domain.ids import InstrumentId
+from tradewire.domain.ids import InstrumentId, VenueId
 
 
 class Quote(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,17 +27,23 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class QuoteBook:
-    """The latest quote per instrument, fed by the venues."""
+    """The latest quote per venue and instrument, fed by the venues."""
 
     def __init__(self) -> None:
-        self._quotes: dict[InstrumentId, Quote] = {}
+        self._quotes: dict[tuple[VenueId, InstrumentId], Quote] = {}
+        self._latest: dict[InstrumentId, Quote] = {}
 
-    def update(self, quote: Quote) -> None:
-        self._quotes[quote.instrument] = quote
+    def update(self, venue: VenueId, quote: Quote) -> None:
+        self._quotes[(venue, quote.instrument)] = quote
+        self._latest[quote.instrument] = quote
+
+    def at(self, venue: VenueId, instrument: InstrumentId) -> Quote | None:
+        return self._quotes.get((venue, instrument))
 
     def get(self, instrument: InstrumentId) -> Quote | None:
-        return self._quotes.get(instrument)
+        """The latest quote from any venue (for valuation where the venue does not matter)."""
+        return self._latest.get(instrument)
 
-    def mark(self, instrument: InstrumentId) -> Decimal | None:
-        quote = self._quotes.get(instrument)
+    def mark(self, instrument: InstrumentId, venue: VenueId | None = None) -> Decimal | None:
+        quote = self._latest.get(instrument) if venue is None else self._quotes.get((venue, instrument))
         return quote.mid if quote is not None else None

@@ -1,20 +1,30 @@
-"""Routing: which account (and so which venue) a signal's order goes to.
+"""Routing: which account, and so which venue, an order goes to, and why.
 
-An explicit `account` in the signal wins; otherwise the strategy's configured default account;
-otherwise the first configured account at the instrument's venue. The account must trade at the
-instrument's venue.
+In order:
+1. an `account` named by the signal;
+2. the strategy's allocation across accounts (fan-out), when it has one;
+3. the strategy's default account;
+4. otherwise a venue is chosen among those that list the instrument and have an account:
+   connected venues first, in the configured preference order (`routing.venue_preference`, per
+   instrument or `"*"`); with `routing.best_price`, an order with a side goes to the venue with the
+   best touch (lowest ask for a buy, highest bid for a sell; ties by preference). The order goes to
+   the first account at that venue.
+The account's venue must list the instrument. The reason is recorded on the order (`route`).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 import msgspec
 
 from tradewire.domain.denials import Denial
+from tradewire.domain.enums import Side
 from tradewire.domain.errors import FieldProblem, InvalidInput
-from tradewire.domain.ids import AccountId, StrategyId, VenueId
-from tradewire.domain.instruments import Instrument
+from tradewire.domain.ids import AccountId, InstrumentId, StrategyId, VenueId
+from tradewire.domain.instruments import Catalog, Instrument
+from tradewire.domain.market import QuoteBook
 from tradewire.domain.signals import Signal
+from tradewire.domain.values import normalize
 from tradewire.execution.allocation import Allocation, allocate
 
 
@@ -30,10 +40,23 @@ class Router:
         accounts: Mapping[AccountId, AccountConfig],
         strategy_accounts: Mapping[StrategyId, AccountId],
         allocations: Mapping[StrategyId, Allocation] | None = None,
+        *,
+        catalog: Catalog | None = None,
+        quotes: QuoteBook | None = None,
+        connected: Callable[[VenueId], bool] | None = None,
+        venue_preference: Mapping[str, Sequence[str]] | None = None,
+        best_price: bool = True,
     ) -> None:
         self.accounts = dict(accounts)
         self.strategy_accounts = dict(strategy_accounts)
         self.allocations = dict(allocations or {})
+        self.catalog = catalog
+        self.quotes = quotes or QuoteBook()
+        self.connected = connected or (lambda _: True)
+        self.preference = {
+            key: [VenueId(v) for v in venues] for key, venues in (venue_preference or {}).items()
+        }
+        self.best_price = best_price
         for strategy, allocation in self.allocations.items():
             unknown = sorted(set(allocation.accounts) - set(self.accounts))
             if unknown:
@@ -47,42 +70,112 @@ class Router:
     def children(
         self, signal: Signal, strategy: StrategyId, instrument: Instrument, reference: Decimal | None
     ) -> list[tuple[AccountId, Signal, str]] | Denial:
-        """One (account, signal, route) per order to create: the signal's own account, or the
-        strategy's allocation across accounts when the signal names none. The route says why."""
-        venue = f"{instrument.instrument_id} trades at {instrument.venue}"
+        """One (account, signal, route) per order to create, the route saying why."""
         allocation = self.allocations.get(strategy)
         if signal.account is not None or allocation is None:
-            account = self.account_for(signal.account, strategy, instrument).account_id
-            return [(account, signal, f"{self._why(signal.account, strategy)}; {venue}")]
+            account, why = self._one_account(signal, strategy, instrument.instrument_id)
+            return [(account, signal, why)]
         children = allocate(signal, allocation, instrument, reference)
         if isinstance(children, Denial):
             return children
-        for account, _ in children:
-            self.account_for(account, strategy, instrument)  # trades at the instrument's venue
-        why = f"{allocation.method} allocation of strategy {strategy}; {venue}"
-        return [(account, child, why) for account, child in children]
+        routed = []
+        for account, child in children:
+            self.account_for(account, strategy, instrument)  # its venue must list the instrument
+            venue = self.accounts[account].venue
+            why = f"{allocation.method} allocation of strategy {strategy}"
+            why += f"; {instrument.instrument_id} at {venue}"
+            routed.append((account, child, why))
+        return routed
 
-    def _why(self, named: str | None, strategy: StrategyId) -> str:
-        if named is not None:
-            return "account named by the signal"
-        if strategy in self.strategy_accounts:
-            return f"default account of strategy {strategy}"
-        return "first account at the venue"
+    def _one_account(
+        self, signal: Signal, strategy: StrategyId, instrument: InstrumentId
+    ) -> tuple[AccountId, str]:
+        if signal.account is not None:
+            chosen = self._checked(self._named(signal.account), instrument)
+            return chosen.account_id, f"account named by the signal; {instrument} at {chosen.venue}"
+        default = self.strategy_accounts.get(strategy)
+        if default is not None and default in self.accounts:
+            chosen = self._checked(self.accounts[default], instrument)
+            return (
+                chosen.account_id,
+                f"default account of strategy {strategy}; {instrument} at {chosen.venue}",
+            )
+        venue, why = self._choose_venue(instrument, signal.side)
+        account = next(a for a in self.accounts.values() if a.venue == venue)
+        return account.account_id, f"{why}; its first account {account.account_id}"
+
+    def _choose_venue(self, instrument: InstrumentId, side: Side | None) -> tuple[VenueId, str]:
+        listed = self.catalog.venues_of(instrument) if self.catalog is not None else []
+        venues = [v for v in listed if any(a.venue == v for a in self.accounts.values())]
+        if not venues:
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        "account",
+                        f"no configured account trades at a venue listing {instrument}",
+                        "configure an account at one of: " + (", ".join(listed) or "no venue lists it"),
+                    )
+                ]
+            )
+        preference = self.preference.get(instrument) or self.preference.get("*") or []
+        ranked = sorted(
+            venues,
+            key=lambda v: (
+                not self.connected(v),
+                preference.index(v) if v in preference else len(preference),
+            ),
+        )
+        if len(ranked) == 1:
+            return ranked[0], f"only venue listing {instrument}: {ranked[0]}"
+        up = [v for v in ranked if self.connected(v)] or ranked
+        if self.best_price and side is not None:
+            priced = [
+                (quote.touch(side), v) for v in up if (quote := self.quotes.at(v, instrument)) is not None
+            ]
+            if priced:
+                best = (
+                    min(priced, key=lambda p: p[0]) if side is Side.BUY else max(priced, key=lambda p: p[0])
+                )
+                touch = "ask" if side is Side.BUY else "bid"
+                others = ", ".join(f"{v} {normalize(price)}" for price, v in priced)
+                return best[1], f"best {touch} {normalize(best[0])} at {best[1]} (of {others})"
+        why = "preferred venue" if up[0] in preference else "first venue listing it"
+        return up[0], f"{why} {up[0]}" + ("" if self.connected(up[0]) else " (none connected)")
+
+    def _named(self, account: str) -> AccountConfig:
+        chosen = self.accounts.get(AccountId(account))
+        if chosen is None:
+            raise InvalidInput(
+                [FieldProblem("account", f"{account!r} is not a configured account", self._known())]
+            )
+        return chosen
+
+    def _checked(self, account: AccountConfig, instrument: InstrumentId) -> AccountConfig:
+        if self.catalog is not None and not self.catalog.listed_at(account.venue, instrument):
+            venues = ", ".join(self.catalog.venues_of(instrument))
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        "account",
+                        f"account {account.account_id} trades at {account.venue}, "
+                        f"which does not list {instrument}",
+                        f"an account at a venue listing it: {venues}",
+                    )
+                ]
+            )
+        return account
 
     def account_for(self, account: str | None, strategy: StrategyId, instrument: Instrument) -> AccountConfig:
+        """The account a single order goes to (see the module docstring), checked for the venue."""
         if account is not None:
-            chosen = self.accounts.get(AccountId(account))
-            if chosen is None:
-                raise InvalidInput(
-                    [FieldProblem("account", f"{account!r} is not a configured account", self._known())]
-                )
+            chosen = self._named(account)
         else:
             default = self.strategy_accounts.get(strategy)
             at_venue = [a for a in self.accounts.values() if a.venue == instrument.venue]
-            chosen = self.accounts.get(default) if default is not None else None
-            if chosen is None and at_venue:
-                chosen = at_venue[0]
-            if chosen is None:
+            chosen_or_none = self.accounts.get(default) if default is not None else None
+            if chosen_or_none is None and at_venue:
+                chosen_or_none = at_venue[0]
+            if chosen_or_none is None:
                 raise InvalidInput(
                     [
                         FieldProblem(
@@ -92,6 +185,9 @@ class Router:
                         )
                     ]
                 )
+            chosen = chosen_or_none
+        if self.catalog is not None:
+            return self._checked(chosen, instrument.instrument_id)
         if chosen.venue != instrument.venue:
             raise InvalidInput(
                 [

@@ -143,7 +143,7 @@ class TradingControls:
             p
             for p in manager.ledger.portfolio.by_strategy.values()
             if p.quantity
-            and in_scope(scope, p.account, p.strategy or "", manager.instruments[p.instrument].venue)
+            and in_scope(scope, p.account, p.strategy or "", manager.router.accounts[p.account].venue)
         ]
 
     async def flatten(self, scope: Scope, requested_by: str) -> tuple[FlattenOrder, ...]:
@@ -176,8 +176,8 @@ class TradingControls:
         self, holder: Position, side: Side, quantity: Decimal, requested_by: str
     ) -> FlattenOrder:
         manager = self._manager
-        instrument = manager.instruments[holder.instrument]
-        quote = manager.quotes.get(holder.instrument)
+        instrument = manager.instruments.at(manager.router.accounts[holder.account].venue, holder.instrument)
+        quote = manager.quotes.at(instrument.venue, holder.instrument)
         spec = OrderSpec(
             client_order_id=manager.ids.client_order_id(),
             account=holder.account,

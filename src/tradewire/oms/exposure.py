@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from tradewire.domain.enums import AssetClass, Side, TradingState
 from tradewire.domain.ids import AccountId, InstrumentId, StrategyId, VenueId
-from tradewire.domain.instruments import Instrument
+from tradewire.domain.instruments import Catalog, Instrument
 from tradewire.domain.limits import Scope, ScopeKind
 from tradewire.domain.market import QuoteBook
 from tradewire.domain.positions import Position
@@ -43,14 +43,16 @@ class LedgerRiskView:
         *,
         ledger: Ledger,
         quotes: QuoteBook,
-        instruments: Mapping[InstrumentId, Instrument],
+        instruments: Mapping[InstrumentId, Instrument] | Catalog,
         account_currencies: Mapping[AccountId, str],
+        account_venues: Mapping[AccountId, VenueId] | None = None,
         base_currency: str,
         equivalents: Mapping[str, str],
     ) -> None:
         self._ledger = ledger
         self._quotes = quotes
-        self._instruments = instruments
+        self._instruments = instruments if isinstance(instruments, Catalog) else Catalog(instruments.values())
+        self._account_venues = dict(account_venues or {})
         self._account_currencies = account_currencies
         self._base = base_currency
         self._equivalents = equivalents
@@ -65,7 +67,9 @@ class LedgerRiskView:
             return (p for p in portfolio.by_strategy.values() if p.strategy == scope.id)
         if scope.kind is ScopeKind.VENUE:
             return (
-                p for p in portfolio.by_account.values() if self._instruments[p.instrument].venue == scope.id
+                p
+                for p in portfolio.by_account.values()
+                if self._venue_of(p.account, p.instrument) == scope.id
             )
         return portfolio.by_account.values()
 
@@ -78,9 +82,34 @@ class LedgerRiskView:
             return working.working(side, instrument, account=AccountId(scope.id or ""))
         if scope.kind is ScopeKind.STRATEGY:
             return working.working(side, instrument, strategy=StrategyId(scope.id or ""))
-        if scope.kind is ScopeKind.VENUE and self._instruments[instrument].venue != scope.id:
-            return ZERO
+        if scope.kind is ScopeKind.VENUE:
+            return sum(
+                (
+                    quantity
+                    for (key_side, account, _, key_instrument), quantity in working.quantities.items()
+                    if key_side is side
+                    and key_instrument == instrument
+                    and self._venue_of(account, instrument) == scope.id
+                ),
+                ZERO,
+            )
         return working.working(side, instrument)
+
+    def _venue_of(self, account: AccountId, instrument: InstrumentId) -> VenueId:
+        venue = self._account_venues.get(account)
+        return venue if venue is not None else self._instruments[instrument].venue
+
+    def _listing(self, account: AccountId | None, instrument: InstrumentId) -> Instrument | None:
+        if instrument not in self._instruments:
+            return None
+        if account is None:
+            return self._instruments[instrument]
+        venue = self._venue_of(account, instrument)
+        return (
+            self._instruments.at(venue, instrument)
+            if self._instruments.listed_at(venue, instrument)
+            else None
+        )
 
     def open_orders(self, scope: Scope) -> int:
         working = self._ledger.working
@@ -129,7 +158,8 @@ class LedgerRiskView:
         }
         gross = net = ZERO
         for instrument_id in instruments:
-            instrument = self._instruments.get(instrument_id)
+            account = AccountId(scope.id) if scope.kind is ScopeKind.ACCOUNT and scope.id else None
+            instrument = self._listing(account, instrument_id)
             if instrument is None or instrument.asset_class is not asset_class:
                 continue
             position = self.position(scope, instrument_id)
@@ -137,7 +167,9 @@ class LedgerRiskView:
             sells = self.working(scope, instrument_id, Side.SELL)
             if not (position or buys or sells):
                 continue
-            mid = self._quotes.mark(instrument_id)
+            mid = self._quotes.mark(instrument_id, instrument.venue)
+            if mid is None:
+                mid = self._quotes.mark(instrument_id)  # the portfolio values a listing anywhere
             if mid is None:
                 return f"no price for {instrument_id}"
             unit = self.convert(mid * instrument.multiplier, instrument.quote_currency, target)
@@ -155,10 +187,11 @@ class LedgerRiskView:
         for position in positions if positions is not None else self._positions(scope):
             if scope.kind is ScopeKind.STRATEGY and position.strategy != scope.id:
                 continue
-            unrealized = position.unrealized_pnl(self._quotes.mark(position.instrument))
+            venue = self._venue_of(position.account, position.instrument)
+            unrealized = position.unrealized_pnl(self._quotes.mark(position.instrument, venue))
             if unrealized is None:
                 return None
-            instrument = self._instruments[position.instrument]
+            instrument = self._instruments.at(venue, position.instrument)
             value = self.convert(
                 position.realized_pnl + unrealized - position.fees, instrument.quote_currency, target
             )

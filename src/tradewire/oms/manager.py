@@ -36,7 +36,7 @@ from tradewire.domain.events import (
     TradingDayStarted,
 )
 from tradewire.domain.ids import ClientOrderId, InstrumentId, SignalId, StrategyId, VenueId
-from tradewire.domain.instruments import Instrument
+from tradewire.domain.instruments import Catalog, Instrument
 from tradewire.domain.limits import Scope
 from tradewire.domain.market import QuoteBook
 from tradewire.domain.orders import Order
@@ -83,7 +83,7 @@ class OrderManager:
         ledger: Ledger,
         journal: JournalStore,
         venues: Mapping[VenueId, VenueClient],
-        instruments: Mapping[InstrumentId, Instrument],
+        instruments: Catalog,
         quotes: QuoteBook,
         router: Router,
         risk: RiskGate,
@@ -98,7 +98,7 @@ class OrderManager:
         self.ledger = ledger
         self.journal = journal
         self.venues = dict(venues)
-        self.instruments = dict(instruments)
+        self.instruments = instruments
         self.quotes = quotes
         self.router = router
         self.risk = risk
@@ -152,12 +152,13 @@ class OrderManager:
         created: list[ClientOrderId] = []
         refusals: list[tuple[str, Denial | NoAction]] = []
         for account, child, route in children:
+            listing = self.instruments.at(self.router.accounts[account].venue, instrument.instrument_id)
             sized = size_signal(
                 child,
-                instrument,
+                listing,
                 held=self.ledger.portfolio.strategy_quantity(account, strategy, instrument.instrument_id),
                 working=self.ledger.strategy_working(account, strategy, instrument.instrument_id),
-                quote=quote,
+                quote=self.quotes.at(listing.venue, listing.instrument_id),
                 policy=self.off_grid_prices,
             )
             label = f"account {account}: " if labelled else ""
@@ -168,8 +169,8 @@ class OrderManager:
                 client_order_id=self.ids.client_order_id(),
                 account=account,
                 strategy=strategy,
-                instrument=instrument.instrument_id,
-                venue=instrument.venue,
+                instrument=listing.instrument_id,
+                venue=listing.venue,
                 side=sized.side,
                 order_type=signal.order_type,
                 quantity=sized.quantity,
@@ -181,7 +182,7 @@ class OrderManager:
                 reduce_only=signal.reduce_only,
                 route=route,
             )
-            denial = self.admit(spec, instrument, sized.reference_price)
+            denial = self.admit(spec, listing, sized.reference_price)
             self._record_order(spec, denial)
             created.append(spec.client_order_id)
             if denial is None:
@@ -227,7 +228,7 @@ class OrderManager:
             spec=spec,
             instrument=instrument,
             reference=reference,
-            quote=self.quotes.get(spec.instrument),
+            quote=self.quotes.at(spec.venue, spec.instrument),
             now=now,
         )
         return self.risk.check(facts, self.ledger.limits, self.view)
@@ -241,7 +242,7 @@ class OrderManager:
 
     async def submit_order(self, spec: OrderSpec, reference: Decimal | None) -> Denial | None:
         """An order the engine itself decided (a flatten): the same gate, journal and send path."""
-        denial = self.admit(spec, self.instruments[spec.instrument], reference)
+        denial = self.admit(spec, self.instruments.at(spec.venue, spec.instrument), reference)
         await self.journal.flush(self._record_order(spec, denial))
         if denial is None:
             await self._send(spec)
@@ -270,7 +271,7 @@ class OrderManager:
             return None  # nothing engaged anywhere: the common case costs one pass over a tiny dict
         facts = OrderFacts(
             spec=spec,
-            instrument=self.instruments[spec.instrument],
+            instrument=self.instruments.at(spec.venue, spec.instrument),
             reference=None,
             quote=None,
             now=self.clock.now(),
@@ -397,11 +398,11 @@ class OrderManager:
         venue = self.venues[order.venue]
         if not venue.capabilities.modify:
             raise Conflict(f"venue {order.venue} does not amend orders; cancel and send a new one")
-        instrument = self.instruments[order.instrument]
+        instrument = self.instruments.at(order.venue, order.instrument)
         spec = amended_spec(order, instrument, quantity, limit_price, stop_price)
         self.ledger.working.count(order, -1)
         try:
-            quote = self.quotes.get(order.instrument)
+            quote = self.quotes.at(order.venue, order.instrument)
             reference = spec.limit_price or spec.stop_price or (quote.touch(spec.side) if quote else None)
             denial = self.admit(spec, instrument, reference)
         finally:
@@ -470,7 +471,7 @@ class OrderManager:
             if self.ledger.has_fill(report.venue, report.fill_id):
                 return
             self.probe("fill.received")
-            instrument = self.instruments[order.instrument]
+            instrument = self.instruments.at(order.venue, order.instrument)
             self._record_derived(
                 [event_for_fill(order, report, instrument, stamp=self.stamp, inferred=inferred)]
             )

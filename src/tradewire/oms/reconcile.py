@@ -112,7 +112,7 @@ async def reconcile_venue(
     ours = {
         (p.account, p.instrument): p.quantity
         for p in ledger.portfolio.account_positions()
-        if manager.instruments[p.instrument].venue == venue_id
+        if manager.router.accounts[p.account].venue == venue_id
     }
     for key in sorted(set(venue_positions) | set(ours)):
         theirs, mine = venue_positions.get(key, Decimal(0)), ours.get(key, Decimal(0))

@@ -136,13 +136,14 @@ class KillSwitchMonitor:
         if limit is None:
             return
         manager = self._manager
-        exposed = {p.instrument for p in manager.ledger.portfolio.by_account.values() if p.quantity}
-        exposed |= {o.instrument for o in manager.ledger.open_orders.values()}
-        for instrument_id in sorted(exposed):
-            quote = manager.quotes.get(instrument_id)
+        accounts = manager.router.accounts
+        held = manager.ledger.portfolio.by_account.values()
+        exposed = {(accounts[p.account].venue, p.instrument) for p in held if p.quantity}
+        exposed |= {(o.venue, o.instrument) for o in manager.ledger.open_orders.values()}
+        for venue, instrument_id in sorted(exposed):
+            quote = manager.quotes.at(venue, instrument_id)
             age = None if quote is None else (now - quote.ts_event).total_seconds()
             if age is None or age > limit:
-                venue = manager.instruments[instrument_id].venue
                 shown = "no quote" if age is None else f"last quote {age:.1f}s old"
                 await self._engage(
                     Scope(ScopeKind.VENUE, venue),

@@ -5,6 +5,7 @@ writing, connect every venue, reconcile each one against its truth, and only the
 """
 
 import asyncio
+import functools
 import logging
 from collections.abc import Coroutine, Mapping
 from datetime import timedelta
@@ -15,6 +16,7 @@ from typing import Any, Self
 from tradewire.domain.clock import Clock, LiveClock
 from tradewire.domain.enums import OrderStatus
 from tradewire.domain.ids import AccountId, StrategyId, VenueId
+from tradewire.domain.instruments import Catalog
 from tradewire.domain.market import QuoteBook
 from tradewire.execution.allocation import Allocation
 from tradewire.execution.routing import AccountConfig, Router
@@ -102,7 +104,7 @@ class Engine:
             for a in settings.accounts
         }
         quotes = QuoteBook()
-        instruments = {i.instrument_id: i for v in venues.values() for i in v.instruments()}
+        instruments = Catalog(i for v in venues.values() for i in v.instruments())
         probe: Probe = CrashProbe(settings.crash_at) if settings.crash_at else _no_probe
         manager = OrderManager(
             ledger=ledger,
@@ -114,6 +116,11 @@ class Engine:
                 accounts,
                 {StrategyId(s.id): AccountId(s.account) for s in settings.strategies if s.account},
                 allocations_from(settings),
+                catalog=instruments,
+                quotes=quotes,
+                connected=lambda venue: venue in venues and venues[venue].connected,
+                venue_preference=settings.routing.venue_preference,
+                best_price=settings.routing.best_price,
             ),
             risk=RiskGate(),
             view=LedgerRiskView(
@@ -121,6 +128,7 @@ class Engine:
                 quotes=quotes,
                 instruments=instruments,
                 account_currencies={a.account_id: a.currency for a in accounts.values()},
+                account_venues={a.account_id: a.venue for a in accounts.values()},
                 base_currency=settings.risk.base_currency,
                 equivalents=settings.risk.currency_equivalents,
             ),
@@ -135,8 +143,10 @@ class Engine:
         self._service = TradingService(manager, accounts, started_at)
         await journal.start()
         await self._apply_configured_limits()
-        for venue in venues.values():
-            await venue.connect(manager.on_report, quotes.update, self._on_connection)
+        for venue_id, venue in venues.items():
+            await venue.connect(
+                manager.on_report, functools.partial(quotes.update, venue_id), self._on_connection
+            )
         for venue_id in venues:
             await self.reconcile(venue_id, at_startup=True)
         self._spawn(self._check_in_flight(), "in-flight-check")

@@ -46,6 +46,16 @@ class PaperSettings(PaperVenueConfig):
     enabled: bool = True
 
 
+class RoutingSettings(BaseModel):
+    """How a venue is chosen for an order that names no account (see `execution/routing.py`)."""
+
+    model_config = _FROZEN
+    venue_preference: dict[str, tuple[str, ...]] = {}
+    """Instrument ID (or "*" for all) -> venues, most preferred first."""
+    best_price: bool = True
+    """Among connected venues listing the instrument, send to the best touch."""
+
+
 class AccountSettings(BaseModel):
     model_config = _FROZEN
     id: str
@@ -150,6 +160,9 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     journal: JournalSettings = JournalSettings()
     paper: PaperSettings = PaperSettings()
+    extra_paper_venues: tuple[PaperSettings, ...] = ()
+    """More simulated venues (each with its own `venue` name), e.g. to try routing between venues."""
+    routing: RoutingSettings = RoutingSettings()
     accounts: tuple[AccountSettings, ...] = (AccountSettings(id="paper-1"),)
     strategies: tuple[StrategySettings, ...] = ()
     allocations: dict[str, AllocationSettings] = {}

@@ -10,7 +10,7 @@ import msgspec
 from tradewire.domain.denials import Denial
 from tradewire.domain.enums import OPEN_STATUSES, OrderStatus, TradingState
 from tradewire.domain.errors import FieldProblem, InvalidInput, NotFound
-from tradewire.domain.ids import AccountId, ClientOrderId
+from tradewire.domain.ids import AccountId, ClientOrderId, VenueId
 from tradewire.domain.limits import PORTFOLIO, Limits, Scope, ScopeKind
 from tradewire.domain.signals import Signal, parse_signal
 from tradewire.domain.values import ZERO
@@ -127,7 +127,7 @@ class TradingService:
         source = portfolio.strategy_positions() if by_strategy else portfolio.account_positions()
         quotes = self._manager.quotes
         return [
-            PositionView.of(p, quotes.mark(p.instrument))
+            PositionView.of(p, quotes.mark(p.instrument, self._venue_of(p.account)))
             for p in source
             if (account is None or p.account == account)
             and (include_flat or p.quantity != 0 or p.realized_pnl != 0)
@@ -161,7 +161,9 @@ class TradingService:
             positions = list(ledger.portfolio.account_positions(config.account_id))
             unrealized: Decimal | None = ZERO
             for position in positions:
-                value = position.unrealized_pnl(self._manager.quotes.mark(position.instrument))
+                value = position.unrealized_pnl(
+                    self._manager.quotes.mark(position.instrument, self._venue_of(position.account))
+                )
                 unrealized = None if value is None or unrealized is None else unrealized + value
             venue = self._manager.venues.get(config.venue)
             views.append(
@@ -222,6 +224,10 @@ class TradingService:
     async def resume(self, scope: str, changed_by: str, reason: str) -> None:
         _require_reason(reason)
         await self._controls.resume(self._known_scope(scope), reason, changed_by)
+
+    def _venue_of(self, account: str) -> VenueId | None:
+        config = self._accounts.get(AccountId(account))
+        return config.venue if config is not None else None
 
     def _known_scope(self, text: str) -> Scope:
         scope = Scope.parse(text)
