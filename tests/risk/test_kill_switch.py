@@ -248,3 +248,21 @@ async def test_states_and_limits_are_journaled_and_in_force_after_a_restart(tmp_
         await engine.service.resume("account:paper-1", "risk officer", "ok")
         capped = await engine.service.submit_signal(signal("t", "buy", "4", account="paper-1"))
         assert capped.reason == "position 0 + working buy 0 + order 4 > limit 3 AAPL, account:paper-1"
+
+
+async def test_a_flatten_larger_than_the_order_size_limit_is_split_into_orders_that_fit(
+    tmp_path: Path,
+) -> None:
+    async with running_engine(tmp_path) as engine:
+        await fill(engine, signal("s", "buy", "25"))
+        await engine.service.set_limits("account:paper-1", {"max_order_quantity": "10"}, "test")
+        result = await engine.service.engage_kill_switch("portfolio", "risk officer", "test", flatten=True)
+        assert [(o.quantity, o.denied) for o in result.flatten_orders] == [
+            (Decimal(10), None),
+            (Decimal(10), None),
+            (Decimal(5), None),
+        ]
+        await settle()
+        await paper_of(engine).step()
+        await settle()
+        assert engine.service.positions()[0].quantity == 0

@@ -168,9 +168,41 @@ class TradingControls:
                 if quantity <= 0:
                     break
                 remaining -= quantity
-                sent.append(await self._flatten_one(holder, side, quantity, requested_by))
+                for chunk in self._chunks(holder, side, quantity):
+                    sent.append(await self._flatten_one(holder, side, chunk, requested_by))
             log.warning("flatten %s %s: net %s by %s", account, instrument, net, requested_by)
         return tuple(sent)
+
+    def _chunks(self, holder: Position, side: Side, quantity: Decimal) -> list[Decimal]:
+        """Split a flatten into orders each within every order-size limit of its scopes (a
+        fat-finger limit still applies to each order; it must not stop a position being closed)."""
+        manager = self._manager
+        instrument = manager.instruments.at(manager.router.accounts[holder.account].venue, holder.instrument)
+        quote = manager.quotes.at(instrument.venue, holder.instrument)
+        price = quote.touch(side) if quote is not None else None
+        scopes = (
+            Scope(ScopeKind.PORTFOLIO),
+            Scope(ScopeKind.ACCOUNT, holder.account),
+            Scope(ScopeKind.STRATEGY, holder.strategy),
+            Scope(ScopeKind.VENUE, instrument.venue),
+        )
+        caps = []
+        for scope in scopes:
+            limits = manager.ledger.limits.get(scope)
+            if limits is None:
+                continue
+            if limits.max_order_quantity is not None:
+                caps.append(limits.max_order_quantity)
+            if limits.max_order_notional is not None and price:
+                caps.append(limits.max_order_notional / (price * instrument.multiplier))
+        cap = instrument.round_quantity(min(caps)) if caps else quantity
+        if cap < instrument.min_quantity:
+            return [quantity]  # no order can fit; send it whole and let the gate say why
+        chunks = []
+        while quantity > 0:
+            chunks.append(min(cap, quantity))
+            quantity -= chunks[-1]
+        return chunks
 
     async def _flatten_one(
         self, holder: Position, side: Side, quantity: Decimal, requested_by: str
