@@ -25,6 +25,7 @@ from tradewire.cli_format import (
     FILL_COLUMNS,
     ORDER_COLUMNS,
     POSITION_COLUMNS,
+    RECONCILIATION_COLUMNS,
     Remote,
     columns_table,
     fields,
@@ -223,6 +224,29 @@ def accounts(remote: Remote) -> None:
     """List the configured accounts with their venue connection and P&L."""
     views = remote.client.accounts()
     remote.show(views, lambda: columns_table(views, ACCOUNT_COLUMNS, "no accounts"))
+
+
+@remote_command(cli, "reconcile", changes=True)
+@click.option("--last", is_flag=True, help="Show the latest reports instead of reconciling now.")
+def reconcile(remote: Remote, last: bool) -> None:
+    """Reconcile every connected venue now (orders, fills, positions), or show the latest reports.
+
+    Exit 1 when a report is not clean (orders at a venue the journal does not know, or a position
+    that differs)."""
+    reports = remote.client.reconciliations()[:10] if last else remote.client.reconcile()
+
+    def text() -> str:
+        lines = [columns_table(reports, RECONCILIATION_COLUMNS, "no reconciliation yet")]
+        for report in reports:
+            lines += [
+                f"{report.venue}: position {d.account} {d.instrument}: ours {d.ours}, venue {d.venue}"
+                for d in report.position_differences
+            ]
+        return "\n".join(lines)
+
+    remote.show(reports, text)
+    if any(not report.clean for report in reports):
+        raise SystemExit(EXIT_FAILED)
 
 
 @remote_command(cli, "health", needs_token=False)

@@ -152,6 +152,17 @@ ACCOUNT_COLUMNS = [
 ]
 
 
+RECONCILIATION_COLUMNS = [
+    "venue",
+    "finished_at",
+    "fills_applied",
+    "orders_updated",
+    "orders_not_found",
+    "unknown_venue_orders",
+    "clean",
+]
+
+
 def columns_table(items: Sequence[msgspec.Struct], columns: Sequence[str], empty: str) -> str:
     if not items:
         return empty

@@ -174,6 +174,10 @@ class TradewireClient:
     def reconciliations(self) -> list[ReconciliationReport]:
         return self._run(calls.RECONCILIATIONS)
 
+    def reconcile(self) -> list[ReconciliationReport]:
+        """Reconcile every connected venue now; the new reports."""
+        return self._run(calls.RECONCILE)
+
     def health(self) -> HealthView:
         return self._run(calls.HEALTH)
 
@@ -291,6 +295,9 @@ class AsyncTradewireClient:
 
     async def reconciliations(self) -> list[ReconciliationReport]:
         return await self._run(calls.RECONCILIATIONS)
+
+    async def reconcile(self) -> list[ReconciliationReport]:
+        return await self._run(calls.RECONCILE)
 
     async def health(self) -> HealthView:
         return await self._run(calls.HEALTH)

@@ -214,6 +214,7 @@ def fills(
 
 ACCOUNTS = Call("GET", "/api/v1/accounts", list[AccountView])
 RECONCILIATIONS = Call("GET", "/api/v1/reconciliations", list[ReconciliationReport])
+RECONCILE = Call("POST", "/api/v1/reconciliations", list[ReconciliationReport], changes=True)
 LIMITS = Call("GET", "/api/v1/risk/limits", dict[str, Limits])
 TRADING_STATES = Call("GET", "/api/v1/kill-switch", list[TradingStateView])
 HEALTH = Call("GET", "/healthz", HealthView, ok=frozenset({200, 503}))

@@ -185,3 +185,13 @@ async def test_a_bad_operator_on_the_kill_switch_is_422(api: httpx.AsyncClient, 
 
     assert problem_fields(response) == ["X-Operator"]
     assert journaled(engine, TradingStateChanged) == []
+
+
+async def test_a_reconciliation_can_be_asked_for_and_is_listed(api: httpx.AsyncClient) -> None:
+    ran = await api.post("/api/v1/reconciliations")
+    assert ran.status_code == 200
+    [report] = ran.json()
+    assert (report["venue"], report["fills_applied"], report["position_differences"]) == ("paper", 0, [])
+    listed = await api.get("/api/v1/reconciliations")
+    assert listed.json()[0] == report
+    assert len(listed.json()) == 2, "the start-up reconciliation, then this one"

@@ -372,3 +372,13 @@ def test_ctrl_c_stops_the_engine_cleanly(tmp_path: Path) -> None:
     log = engine.log.read_text()
     assert "SIGINT received: shutting down" in log
     assert log.rstrip().endswith("Tradewire stopped")
+
+
+def test_reconcile_runs_now_and_prints_a_clean_report(engine: RunningEngine) -> None:
+    result = tradewire(engine, "reconcile")
+    assert result.exit_code == 0, result.output
+    assert "paper" in result.output
+    assert "CLEAN" in result.output.upper()
+    last = tradewire(engine, "reconcile", "--last", "--json")
+    assert last.exit_code == 0
+    assert last.output.startswith("[{") and '"venue":"paper"' in last.output

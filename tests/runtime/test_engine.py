@@ -429,3 +429,34 @@ async def test_bad_control_inputs_are_refused_with_the_field_named_and_change_no
         with pytest.raises(InvalidInput):
             await engine.service.modify_order(result.client_order_ids[0], "test", quantity=Decimal("NaN"))
         assert engine.manager.journal.last_sequence == sequence + 4, "only the signal's 4 records"
+
+
+async def test_a_fill_a_healthy_looking_connection_dropped_is_found_by_the_periodic_reconciliation(
+    tmp_path: Path,
+) -> None:
+    async with running_engine(tmp_path, reconcile_interval=0.05) as engine:
+        venue = paper_of(engine)
+        deliver = venue._on_report
+        assert deliver is not None
+        dropped: list[FillReport] = []
+
+        def lossy(report: object) -> None:
+            if isinstance(report, FillReport) and not dropped:
+                dropped.append(report)  # the connection "stays up" but this fill never arrives
+                return
+            deliver(report)  # type: ignore[arg-type]
+
+        venue._on_report = lossy
+        result = await engine.service.submit_signal(
+            {"strategy": "s", "instrument": "AAPL", "side": "buy", "quantity": "3"}
+        )
+        await settle()
+        assert dropped
+        order_id = result.client_order_ids[0]
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if engine.service.order(order_id).filled_quantity == 3:
+                break
+        assert engine.service.order(order_id).status is OrderStatus.FILLED
+        assert [f.inferred for f in engine.service.fills()] == [True]
+        assert any(r.fills_applied == 1 for r in engine.service.reconciliations)

@@ -224,6 +224,15 @@ def api_router(service: TradingService) -> APIRouter:
     async def list_reconciliations() -> Response:
         return json_response(list(reversed(service.reconciliations)))
 
+    @router.post(
+        "/reconciliations",
+        summary="Reconcile every connected venue now",
+        response_model=None,
+        responses={200: many("ReconciliationReport", "The reports of this reconciliation")},
+    )
+    async def reconcile_now() -> Response:
+        return json_response(await service.reconcile())
+
     return router
 
 

@@ -15,6 +15,7 @@ from typing import Any, Self
 
 from tradewire.domain.clock import Clock, LiveClock
 from tradewire.domain.enums import OrderStatus
+from tradewire.domain.errors import VenueError
 from tradewire.domain.ids import AccountId, StrategyId, VenueId
 from tradewire.domain.instruments import Catalog
 from tradewire.domain.market import QuoteBook
@@ -152,6 +153,8 @@ class Engine:
         self._spawn(self._check_in_flight(), "in-flight-check")
         self.monitor = KillSwitchMonitor(manager, settings.kill_switch, self.clock)
         self._spawn(self.monitor.run(), "kill-switch-monitor")
+        if settings.reconcile_interval is not None:
+            self._spawn(self._reconcile_periodically(settings.reconcile_interval), "periodic-reconciliation")
 
     async def _apply_configured_limits(self) -> None:
         """Limits from the config file, for each scope whose configured limits changed since they
@@ -163,8 +166,7 @@ class Engine:
 
     async def reconcile(self, venue_id: VenueId, at_startup: bool = False) -> None:
         report = await reconcile_venue(self.manager, venue_id, at_startup=at_startup)
-        self.service.reconciliations.append(report)
-        del self.service.reconciliations[:-100]
+        self.service.record_reconciliations([report])
 
     def _on_connection(self, venue: VenueId, connected: bool) -> None:
         """After a reconnect, reports sent while we were away are lost: ask the venue."""
@@ -188,6 +190,15 @@ class Engine:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def _reconcile_periodically(self, interval: float) -> None:
+        """A connection that looks healthy can still drop a report: ask every venue now and then."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.service.reconcile()
+            except (TimeoutError, OSError, VenueError) as error:
+                log.warning("periodic reconciliation failed: %r", error)
 
     async def _check_in_flight(self) -> None:
         """Ask the venue about orders that got no answer in time (lost ack, unknown submit)."""

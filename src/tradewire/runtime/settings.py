@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     risk: RiskSettings = RiskSettings()
     kill_switch: KillSwitchSettings = KillSwitchSettings()
     sizing: SizingSettings = SizingSettings()
+    reconcile_interval: float | None = Field(default=60.0, gt=0)
+    """Seconds between reconciliations of every connected venue (also at start-up and after each
+    reconnect); unset to turn the periodic one off."""
     venue_timeout: float = Field(default=5.0, gt=0)
     """Seconds to wait for a venue call before its outcome is treated as unknown."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -17,7 +17,7 @@ from tradewire.domain.values import ZERO
 from tradewire.execution.routing import AccountConfig
 from tradewire.oms.controls import KillSwitchResult, TradingControls
 from tradewire.oms.manager import OrderManager
-from tradewire.oms.reconcile import ReconciliationReport
+from tradewire.oms.reconcile import ReconciliationReport, reconcile_venue
 from tradewire.oms.results import SignalResult
 from tradewire.services.views import (
     AccountView,
@@ -30,6 +30,7 @@ from tradewire.services.views import (
 )
 
 MAX_PAGE = 10_000
+RECONCILIATIONS_KEPT = 100
 
 
 class TradingService:
@@ -259,6 +260,19 @@ class TradingService:
             journal_durable_sequence=journal.durable_sequence,
             started_at=self.started_at,
         )
+
+    async def reconcile(self) -> list[ReconciliationReport]:
+        """Reconcile every connected venue now (as the periodic check does); newest reports kept."""
+        reports = []
+        for venue_id, venue in self._manager.venues.items():
+            if venue.connected:
+                reports.append(await reconcile_venue(self._manager, venue_id, at_startup=False))
+        self.record_reconciliations(reports)
+        return reports
+
+    def record_reconciliations(self, reports: list[ReconciliationReport]) -> None:
+        self.reconciliations.extend(reports)
+        del self.reconciliations[:-RECONCILIATIONS_KEPT]
 
     def digest(self) -> str:
         return self._manager.ledger.digest()
