@@ -14,6 +14,7 @@ CORE_RULES = {
     "execution": ("oms", *SHELL, "journal", "venues"),
     "portfolio": ("oms", "execution", *SHELL, "journal", "venues"),
     "oms": SHELL,
+    "sessions": ("risk", "oms", "execution", "portfolio", *SHELL, "journal", "venues"),
 }
 IO_MODULES = ("sqlite3", "socket", "httpx", "fastapi", "uvicorn", "asyncio.subprocess", "os", "subprocess")
 
