@@ -17,6 +17,7 @@ async def test_openapi_lists_every_route(anonymous: httpx.AsyncClient) -> None:
 
     assert set(paths) == {
         "/api/v1/signals",
+        "/api/v1/signals/batch",
         "/api/v1/orders",
         "/api/v1/orders/{client_order_id}",
         "/api/v1/positions",
@@ -31,6 +32,7 @@ async def test_openapi_lists_every_route(anonymous: httpx.AsyncClient) -> None:
     assert set(paths["/api/v1/orders/{client_order_id}"]) == {"get", "delete", "patch"}
     assert set(paths["/api/v1/risk/limits"]) == {"get", "put"}
     assert set(paths["/api/v1/kill-switch"]) == {"get", "post"}
+    assert set(paths["/api/v1/reconciliations"]) == {"get", "post"}
 
 
 async def test_openapi_documents_the_signal_body_with_every_field(anonymous: httpx.AsyncClient) -> None:

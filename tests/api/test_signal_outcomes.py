@@ -133,3 +133,21 @@ async def test_a_target_already_held_is_200_with_no_action(api: httpx.AsyncClien
     assert response.status_code == 200
     assert response.json()["outcome"] == "no_action"
     assert response.json()["client_order_ids"] == []
+
+
+async def test_a_batch_of_signals_answers_each_in_order_with_exact_numbers(api: httpx.AsyncClient) -> None:
+    body = (
+        b'[{"strategy": "a", "instrument": "AAPL", "side": "buy", "quantity": 2},'
+        b' {"strategy": "b", "instrument": "AAPL", "side": "buy", "quantity": 0.5}]'
+    )
+    response = await api.post("/api/v1/signals/batch", content=body)
+    assert response.status_code == 200
+    first, second = response.json()
+    assert first["outcome"] == "accepted"
+    assert (second["outcome"], second["reason_code"]) == ("denied", "quantity_below_minimum")
+
+
+async def test_a_batch_that_is_not_an_array_is_refused(api: httpx.AsyncClient) -> None:
+    response = await api.post("/api/v1/signals/batch", json={"strategy": "a"})
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"] == "body"

@@ -20,6 +20,7 @@ from tradewire.domain.enums import (
 from tradewire.domain.events import (
     CancelOrder,
     IllegalTransition,
+    InternalCross,
     JournalRecord,
     ModifyOrder,
     OrderAccepted,
@@ -205,6 +206,15 @@ def one_of_each() -> list[JournalRecord]:
             scope="account:acc-1",
             trading_day=date(2026, 1, 5),
             baseline_pnl=Decimal("-1250.50"),
+        ),
+        InternalCross(
+            event_id=event("cross"),
+            ts_event=T0,
+            ts_recorded=RECORDED,
+            account=AccountId("acc-1"),
+            instrument=InstrumentId("EUR/USD"),
+            price=Decimal("1.085005"),
+            fills=(numbered_fill(7), numbered_fill(8)),
         ),
         OrderModifyDenied(
             event_id=event("modify-denied"),

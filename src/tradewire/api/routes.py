@@ -4,17 +4,22 @@ Every handler is `async def` so it runs on the engine's event loop: the service'
 ever touched from that loop, never from a worker thread.
 """
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+import msgspec
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from tradewire.api.bodies import MAX_BODY_BYTES, AmendRequest, Operator, changed_by, decode
 from tradewire.api.errors import PayloadTooLarge
 from tradewire.api.schemas import ERRORS, JSON, json_response, many, one, request_body, schema_ref
 from tradewire.domain.enums import OrderStatus, SignalOutcome
+from tradewire.domain.errors import FieldProblem, InvalidInput
 from tradewire.services.trading import MAX_PAGE, TradingService
 
 MAX_SIGNAL_BYTES = 64 * 1024
+MAX_BATCH_BYTES = 1024 * 1024
+_BATCH = msgspec.json.Decoder(list[Any], float_hook=Decimal)
 """A signal is a few hundred bytes; anything near this is a mistake or an attack."""
 
 STATUS_BY_OUTCOME = {
@@ -93,6 +98,34 @@ def api_router(service: TradingService) -> APIRouter:
         result = await service.submit_signal(await read_body(request, MAX_SIGNAL_BYTES))
         headers = {REPLAYED_HEADER: "true"} if result.duplicate else None
         return json_response(result, STATUS_BY_OUTCOME[result.outcome], headers)
+
+    @router.post(
+        "/signals/batch",
+        summary="Submit signals together",
+        response_model=None,
+        responses={
+            200: many("SignalResult", "One result per signal, in order"),
+            413: one("ErrorBody", "The body is larger than 1 MiB"),
+            422: ERRORS[422],
+        },
+    )
+    async def submit_signals(request: Request) -> Response:
+        """A JSON array of up to 100 signals handled together: all are validated first (a problem
+        names the signal by its index, e.g. `[2].quantity`, and nothing is done); in accounts with
+        `crossing`, opposite market intents on one instrument are crossed inside the engine at the
+        mid and only the net is sent. 200 with one result per signal, each with its outcome."""
+        body = await read_body(request, MAX_BATCH_BYTES)
+        try:
+            payloads = _BATCH.decode(body)  # JSON numbers become exact Decimals, never floats
+        except msgspec.ValidationError as error:
+            raise InvalidInput(
+                [FieldProblem("body", "is not a JSON array", "a JSON array of signals")]
+            ) from error
+        except msgspec.DecodeError as error:
+            raise InvalidInput(
+                [FieldProblem("body", f"not valid JSON ({error})", "a JSON array of signals")]
+            ) from error
+        return json_response(await service.submit_signals(payloads))
 
     @router.get(
         "/orders",

@@ -193,6 +193,16 @@ class OrderFilled(Record, frozen=True, kw_only=True):
     inferred: bool = False
 
 
+class InternalCross(Record, frozen=True, kw_only=True):
+    """Opposite intents of strategies in one account matched inside the engine: every leg's fill
+    in one record, so a crash keeps all of them or none."""
+
+    account: AccountId
+    instrument: InstrumentId
+    price: Decimal
+    fills: tuple[OrderFilled, ...]
+
+
 class IllegalTransition(Record, frozen=True, kw_only=True):
     """A report that the lifecycle table does not allow; recorded and alerted, never applied."""
 
@@ -260,6 +270,7 @@ JournalRecord = (
     | OrderEvent
     | SignalHandled
     | IllegalTransition
+    | InternalCross
     | OrderModifyDenied
     | TradingStateChanged
     | RiskLimitsChanged

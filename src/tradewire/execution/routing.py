@@ -32,6 +32,8 @@ class AccountConfig(msgspec.Struct, frozen=True, kw_only=True):
     account_id: AccountId
     venue: VenueId
     currency: str = "USD"
+    crossing: bool = False
+    """Cross opposite market intents of its strategies submitted together, sending only the net."""
 
 
 class Router:

@@ -16,6 +16,7 @@ from tradewire.domain.enums import OPEN_STATUSES, OrderStatus, Side, TradingStat
 from tradewire.domain.events import (
     CancelOrder,
     IllegalTransition,
+    InternalCross,
     JournalRecord,
     ModifyOrder,
     OrderCreated,
@@ -63,6 +64,9 @@ class Ledger:
         self.last_event_at = record.ts_event
         if isinstance(record, OrderFilled):
             self._apply_fill(record)
+        elif isinstance(record, InternalCross):
+            for fill in record.fills:
+                self._apply_fill(fill)
         elif isinstance(record, OrderCreated | OrderDenied):
             order = Order.create(record)
             self.orders[order.client_order_id] = order

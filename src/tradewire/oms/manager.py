@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from tradewire.domain.clock import Clock
 from tradewire.domain.denials import Denial
-from tradewire.domain.enums import CANCELABLE_STATUSES, OrderStatus, SignalOutcome, TradingState
+from tradewire.domain.enums import CANCELABLE_STATUSES, OrderStatus, TradingState
 from tradewire.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, VenueUnavailable
 from tradewire.domain.events import (
     CancelOrder,
@@ -32,10 +32,9 @@ from tradewire.domain.events import (
     OrderReplaceRejected,
     OrderSpec,
     OrderSubmitted,
-    SignalHandled,
     TradingDayStarted,
 )
-from tradewire.domain.ids import ClientOrderId, InstrumentId, SignalId, StrategyId, VenueId
+from tradewire.domain.ids import ClientOrderId, InstrumentId, VenueId
 from tradewire.domain.instruments import Catalog, Instrument
 from tradewire.domain.limits import Scope
 from tradewire.domain.market import QuoteBook
@@ -46,9 +45,8 @@ from tradewire.domain.reports import (
     FillReport,
     OrderStatusReport,
 )
-from tradewire.domain.signals import Signal
 from tradewire.execution.routing import Router
-from tradewire.execution.sizing import NoAction, OffGridPolicy, reference_price, size_signal
+from tradewire.execution.sizing import OffGridPolicy
 from tradewire.journal.store import JournalStore
 from tradewire.oms.exposure import LedgerRiskView, TradingDay
 from tradewire.oms.identifiers import IdGenerator, Stamp
@@ -59,7 +57,6 @@ from tradewire.oms.reports import (
     event_for_fill,
     events_for_status,
 )
-from tradewire.oms.results import SignalResult
 from tradewire.oms.specs import amended_spec, order_ref
 from tradewire.risk.checks import check_trading_state
 from tradewire.risk.gate import RiskGate
@@ -130,96 +127,6 @@ class OrderManager:
             )
         return instrument
 
-    async def handle_signal(self, signal: Signal) -> SignalResult:
-        """Turn a checked signal into orders (one, or one per account when the strategy fans out),
-        each sized and checked against its own account, durably, and send those that passed.
-
-        A repeated idempotency key returns the first result and sends nothing."""
-        key = signal.idempotency_key
-        if key is not None and key in self.ledger.signals_by_key:
-            record = self.ledger.signals_by_key[key]
-            await self.journal.flush()
-            return SignalResult.from_record(record, duplicate=True)
-        instrument = self.instrument(signal.instrument)
-        strategy = StrategyId(signal.strategy)
-        quote = self.quotes.get(instrument.instrument_id)
-        children = self.router.children(signal, strategy, instrument, reference_price(signal, quote))
-        signal_id = self.ids.signal_id()
-        if isinstance(children, Denial):
-            return await self._handled(signal, signal_id, SignalOutcome.DENIED, (), [("", children)])
-        labelled = len(children) > 1 or (signal.account is None and self.router.fans_out(strategy))
-        sent: list[OrderSpec] = []
-        created: list[ClientOrderId] = []
-        refusals: list[tuple[str, Denial | NoAction]] = []
-        for account, child, route in children:
-            listing = self.instruments.at(self.router.accounts[account].venue, instrument.instrument_id)
-            sized = size_signal(
-                child,
-                listing,
-                held=self.ledger.portfolio.strategy_quantity(account, strategy, instrument.instrument_id),
-                working=self.ledger.strategy_working(account, strategy, instrument.instrument_id),
-                quote=self.quotes.at(listing.venue, listing.instrument_id),
-                policy=self.off_grid_prices,
-            )
-            label = f"account {account}: " if labelled else ""
-            if isinstance(sized, NoAction | Denial):
-                refusals.append((label, sized))
-                continue
-            spec = OrderSpec(
-                client_order_id=self.ids.client_order_id(),
-                account=account,
-                strategy=strategy,
-                instrument=listing.instrument_id,
-                venue=listing.venue,
-                side=sized.side,
-                order_type=signal.order_type,
-                quantity=sized.quantity,
-                time_in_force=signal.time_in_force,
-                limit_price=sized.limit_price,
-                stop_price=sized.stop_price,
-                signal_id=signal_id,
-                signal_price=signal.signal_price,
-                reduce_only=signal.reduce_only,
-                route=route,
-            )
-            denial = self.admit(spec, listing, sized.reference_price)
-            self._record_order(spec, denial)
-            created.append(spec.client_order_id)
-            if denial is None:
-                sent.append(spec)
-            else:
-                refusals.append((label, denial))
-        denied = any(isinstance(r, Denial) for _, r in refusals)
-        outcome = (
-            SignalOutcome.ACCEPTED if sent else SignalOutcome.DENIED if denied else SignalOutcome.NO_ACTION
-        )
-        result = await self._handled(signal, signal_id, outcome, tuple(created), refusals)
-        for spec in sent:
-            await self._send(spec)
-        return result
-
-    async def _handled(
-        self,
-        signal: Signal,
-        signal_id: SignalId,
-        outcome: SignalOutcome,
-        client_order_ids: tuple[ClientOrderId, ...],
-        refusals: list[tuple[str, Denial | NoAction]],
-    ) -> SignalResult:
-        """Record what came of a signal, durably (with every order it created) before answering."""
-        codes = [r.code for _, r in refusals if isinstance(r, Denial)]
-        handled = SignalHandled(
-            **self.stamp(),
-            signal_id=signal_id,
-            signal=signal,
-            outcome=outcome,
-            client_order_ids=client_order_ids,
-            reason_code=codes[0] if codes else None,
-            reason="; ".join(label + r.reason for label, r in refusals) or None,
-        )
-        await self.journal.flush(self.record(handled))
-        return SignalResult.from_record(handled, duplicate=False)
-
     def admit(self, spec: OrderSpec, instrument: Instrument, reference: Decimal | None) -> Denial | None:
         """The risk gate's verdict on one order; the only way an order becomes pending-new."""
         now = self.clock.now()
@@ -233,7 +140,7 @@ class OrderManager:
         )
         return self.risk.check(facts, self.ledger.limits, self.view)
 
-    def _record_order(self, spec: OrderSpec, denial: Denial | None) -> int:
+    def record_order(self, spec: OrderSpec, denial: Denial | None) -> int:
         if denial is None:
             return self.record(OrderCreated(**self.stamp(), spec=spec))
         return self.record(
@@ -243,9 +150,9 @@ class OrderManager:
     async def submit_order(self, spec: OrderSpec, reference: Decimal | None) -> Denial | None:
         """An order the engine itself decided (a flatten): the same gate, journal and send path."""
         denial = self.admit(spec, self.instruments.at(spec.venue, spec.instrument), reference)
-        await self.journal.flush(self._record_order(spec, denial))
+        await self.journal.flush(self.record_order(spec, denial))
         if denial is None:
-            await self._send(spec)
+            await self.send(spec)
         return denial
 
     def roll_trading_days(self, now: datetime) -> None:
@@ -286,7 +193,7 @@ class OrderManager:
         finally:
             self.ledger.working.count(order, 1)
 
-    async def _send(self, spec: OrderSpec) -> None:
+    async def send(self, spec: OrderSpec) -> None:
         """Hand a durable pending-new order to its venue. Never resends: an unknown outcome is
         settled by asking the venue (reconciliation), not by trying again."""
         self.probe("order.journaled")

@@ -100,7 +100,7 @@ class Engine:
         venues = self._venues if self._venues is not None else build_venues(settings, self.clock)
         accounts = {
             AccountId(a.id): AccountConfig(
-                account_id=AccountId(a.id), venue=VenueId(a.venue), currency=a.currency
+                account_id=AccountId(a.id), venue=VenueId(a.venue), currency=a.currency, crossing=a.crossing
             )
             for a in settings.accounts
         }

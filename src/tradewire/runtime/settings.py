@@ -63,6 +63,9 @@ class AccountSettings(BaseModel):
     currency: str = "USD"
     capital: Decimal | None = Field(default=None, gt=0)
     """For allocations pro rata to capital."""
+    crossing: bool = False
+    """Cross opposite market intents of this account's strategies submitted together (a batch)
+    inside the engine at the mid, and send only the net to the venue."""
 
 
 class AllocationSettings(BaseModel):

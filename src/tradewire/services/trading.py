@@ -16,6 +16,7 @@ from tradewire.domain.signals import Signal, parse_signal
 from tradewire.domain.values import ZERO
 from tradewire.execution.routing import AccountConfig
 from tradewire.oms.controls import KillSwitchResult, TradingControls
+from tradewire.oms.intake import handle_signals
 from tradewire.oms.manager import OrderManager
 from tradewire.oms.reconcile import ReconciliationReport, reconcile_venue
 from tradewire.oms.results import SignalResult
@@ -30,6 +31,7 @@ from tradewire.services.views import (
 )
 
 MAX_PAGE = 10_000
+MAX_BATCH = 100
 RECONCILIATIONS_KEPT = 100
 
 
@@ -48,7 +50,26 @@ class TradingService:
 
     async def submit_signal(self, payload: bytes | str | dict[str, Any] | Signal) -> SignalResult:
         """Validate (raising `InvalidInput` that names each bad field) and handle one signal."""
-        return await self._manager.handle_signal(parse_signal(payload))
+        [result] = await handle_signals(self._manager, [parse_signal(payload)])
+        return result
+
+    async def submit_signals(self, payloads: list[Any]) -> list[SignalResult]:
+        """Several signals handled together: validated first (an error names the signal by its
+        index and changes nothing), then, in accounts with `crossing`, opposite market intents are
+        crossed inside the engine and only the net is sent."""
+        if not 1 <= len(payloads) <= MAX_BATCH:
+            raise InvalidInput(
+                [FieldProblem("signals", f"{len(payloads)} signals", f"1 to {MAX_BATCH} signals")]
+            )
+        signals = []
+        for index, payload in enumerate(payloads):
+            try:
+                signals.append(parse_signal(payload))
+            except InvalidInput as error:
+                raise InvalidInput(
+                    [FieldProblem(f"[{index}].{p.field}", p.problem, p.accepted) for p in error.problems]
+                ) from error
+        return await handle_signals(self._manager, signals)
 
     async def cancel_order(self, client_order_id: str, requested_by: str) -> OrderView:
         order = await self._manager.cancel(ClientOrderId(client_order_id), requested_by)
