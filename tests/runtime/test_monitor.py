@@ -102,6 +102,8 @@ async def test_a_daily_loss_with_the_flatten_action_closes_the_position(tmp_path
         await settle()
         [position] = engine.service.positions()
         assert position.quantity == 0
+        await monitor_of(engine).check(engine.clock.now())
+        assert monitor_of(engine).flat_confirmed == {"account:paper-1"}
         sells = [o for o in engine.service.orders() if o.side == "sell"]
         assert sells
         assert all(o.reduce_only and o.status is OrderStatus.FILLED for o in sells)

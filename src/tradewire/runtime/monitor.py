@@ -46,6 +46,8 @@ class KillSwitchMonitor:
         self._clock = clock
         self._down_since: dict[VenueId, datetime] = {}
         self._rejects_counted_from = 0
+        self.flat_confirmed: set[str] = set()
+        """Engaged scopes already reported flat (reported once per engagement)."""
 
     def venue_connection(self, venue: VenueId, connected: bool) -> None:
         if connected:
@@ -63,6 +65,17 @@ class KillSwitchMonitor:
         await self._check_venues(now)
         await self._check_reject_rate()
         await self._check_quotes(now)
+        self._report_flat()
+
+    def _report_flat(self) -> None:
+        """Say once when an engaged scope has no position and no open order left."""
+        states = self._manager.ledger.trading_states
+        for scope_name, state in states.items():
+            if state is TradingState.ACTIVE:
+                self.flat_confirmed.discard(scope_name)
+            elif scope_name not in self.flat_confirmed and self._controls.is_flat(Scope.parse(scope_name)):
+                self.flat_confirmed.add(scope_name)
+                log.warning("kill switch: %s is flat (no position, no open order)", scope_name)
 
     async def _engage(self, scope: Scope, rule: str, reason: str, *, flatten: bool = False) -> None:
         if self._manager.ledger.state_of(scope) is not TradingState.ACTIVE:
