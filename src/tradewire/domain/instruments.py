@@ -83,6 +83,3 @@ class Catalog:
 
     def venues_of(self, instrument_id: InstrumentId) -> list[VenueId]:
         return list(self._venues.get(instrument_id, ()))
-
-    def listings(self) -> Iterator[Instrument]:
-        return iter(self._listings.values())

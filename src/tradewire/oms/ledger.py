@@ -6,13 +6,12 @@ ledger trusts them (they were checked against the lifecycle table before they we
 """
 
 import hashlib
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 
 import msgspec
 
-from tradewire.domain.enums import OPEN_STATUSES, OrderStatus, Side, TradingState
+from tradewire.domain.enums import OPEN_STATUSES, Side, TradingState
 from tradewire.domain.events import (
     CancelOrder,
     IllegalTransition,
@@ -128,9 +127,6 @@ class Ledger:
 
     def state_of(self, scope: Scope) -> TradingState:
         return self.trading_states.get(str(scope), TradingState.ACTIVE)
-
-    def orders_for_venue(self, venue: VenueId, statuses: frozenset[OrderStatus]) -> Iterator[Order]:
-        return (o for o in self.orders.values() if o.venue == venue and o.status in statuses)
 
     def digest(self) -> str:
         """A hash of everything that matters, to prove a replay rebuilt the same state."""
