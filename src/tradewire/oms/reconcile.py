@@ -7,22 +7,30 @@ Order of work, per venue:
    in flight, one the venue has never seen that was still pending-new or submitted never left this
    process (the engine died before sending it): it is marked rejected, never resent. While running,
    such an order may simply be on its way, so it is left to the in-flight check.
-3. Open orders at the venue that the journal does not know are reported for a person (adoption and
-   cancellation policies come with the resilience work).
-4. Positions are compared; differences are reported.
+3. Open orders at the venue that the journal does not know are, by policy, adopted (recorded as
+   orders of the strategy `external`, so risk and positions see them; done before fills are
+   applied so their fills attach), cancelled, or only alerted. Adopting records what the venue
+   already has; it sends nothing.
+4. Positions are compared. A difference beyond the tolerance halts that account's trading (the
+   kill switch, latched) and is alerted; nothing is ever flattened on its own.
 Events derived here carry `inferred=True`.
 """
 
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
-from tradewire.domain.enums import OPEN_STATUSES, OrderStatus
-from tradewire.domain.events import OrderRejected
-from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, VenueId
+from tradewire.domain.enums import OPEN_STATUSES, OrderStatus, TimeInForce, TradingState
+from tradewire.domain.events import OrderCreated, OrderRejected, OrderSpec
+from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, StrategyId, VenueId
+from tradewire.domain.limits import Scope, ScopeKind
+from tradewire.domain.reports import OrderStatusReport
+from tradewire.oms.controls import TradingControls
 from tradewire.oms.manager import OrderManager
+from tradewire.venues.port import OrderRef
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,15 @@ class PositionDifference(msgspec.Struct, frozen=True, kw_only=True):
     venue: Decimal
 
 
+class ReconcilePolicy(msgspec.Struct, frozen=True, kw_only=True):
+    unknown_orders: Literal["adopt", "cancel", "alert"] = "adopt"
+    position_tolerance: Decimal = Decimal(0)
+    """A position difference larger than this (in quantity) halts the account."""
+
+
+EXTERNAL = StrategyId("external")
+
+
 class ReconciliationReport(msgspec.Struct, frozen=True, kw_only=True):
     venue: VenueId
     started_at: datetime
@@ -46,6 +63,9 @@ class ReconciliationReport(msgspec.Struct, frozen=True, kw_only=True):
     orders_not_found: tuple[ClientOrderId, ...]
     unknown_venue_orders: tuple[ClientOrderId, ...]
     position_differences: tuple[PositionDifference, ...]
+    adopted_orders: tuple[ClientOrderId, ...] = ()
+    canceled_orders: tuple[ClientOrderId, ...] = ()
+    halted_accounts: tuple[AccountId, ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -63,14 +83,19 @@ def _since(manager: OrderManager, venue: VenueId) -> datetime:
 
 
 async def reconcile_venue(
-    manager: OrderManager, venue_id: VenueId, *, at_startup: bool
+    manager: OrderManager, venue_id: VenueId, *, at_startup: bool, policy: ReconcilePolicy | None = None
 ) -> ReconciliationReport:
     """Reconcile one venue. `at_startup` means no request of ours can be in flight."""
+    policy = policy or ReconcilePolicy()
     venue = manager.venues[venue_id]
     ledger = manager.ledger
     started = manager.clock.now()
     applied_before = ledger.records_applied
-    fills = await venue.fills_since(_since(manager, venue_id))
+    since = _since(manager, venue_id)
+    unknown_reports = [r for r in await venue.open_orders() if r.client_order_id not in ledger.orders]
+    unknown = tuple(r.client_order_id for r in unknown_reports)
+    adopted, canceled = await _handle_unknown(manager, venue_id, unknown_reports, policy)
+    fills = await venue.fills_since(since)
     fills_before = len(ledger.fills)
     for fill in sorted(fills, key=lambda f: f.ts_event):
         manager.on_report(fill, inferred=True)
@@ -100,13 +125,6 @@ async def reconcile_venue(
                 venue_id,
             )
             not_found.append(order.client_order_id)
-    unknown = tuple(
-        report.client_order_id
-        for report in await venue.open_orders()
-        if report.client_order_id not in ledger.orders
-    )
-    for client_order_id in unknown:
-        log.error("order %s is open at %s but not in the journal", client_order_id, venue_id)
     differences = []
     venue_positions = {(p.account, p.instrument): p.quantity for p in await venue.positions()}
     ours = {
@@ -119,6 +137,7 @@ async def reconcile_venue(
         if theirs != mine:
             differences.append(PositionDifference(account=key[0], instrument=key[1], ours=mine, venue=theirs))
             log.error("position %s %s: ours %s, venue %s", key[0], key[1], mine, theirs)
+    halted = await _halt_breaks(manager, differences, policy)
     await manager.journal.flush()
     still_open = sum(1 for o in ledger.open_orders.values() if o.status in OPEN_STATUSES)
     log.info(
@@ -139,4 +158,74 @@ async def reconcile_venue(
         orders_not_found=tuple(not_found),
         unknown_venue_orders=unknown,
         position_differences=tuple(differences),
+        adopted_orders=adopted,
+        canceled_orders=canceled,
+        halted_accounts=halted,
     )
+
+
+async def _handle_unknown(
+    manager: OrderManager, venue_id: VenueId, reports: list[OrderStatusReport], policy: ReconcilePolicy
+) -> tuple[tuple[ClientOrderId, ...], tuple[ClientOrderId, ...]]:
+    adopted, canceled = [], []
+    for report in reports:
+        log.error(
+            "order %s is open at %s but not in the journal (%s)",
+            report.client_order_id,
+            venue_id,
+            policy.unknown_orders,
+        )
+        known_account = report.account in manager.router.accounts
+        if policy.unknown_orders == "adopt" and known_account and report.instrument in manager.instruments:
+            spec = OrderSpec(
+                client_order_id=report.client_order_id,
+                account=report.account,
+                strategy=EXTERNAL,
+                instrument=report.instrument,
+                venue=venue_id,
+                side=report.side,
+                order_type=report.order_type,
+                quantity=report.quantity,
+                time_in_force=TimeInForce.GTC,
+                limit_price=report.limit_price,
+                stop_price=report.stop_price,
+                route=f"adopted: open at {venue_id} but not in the journal",
+            )
+            manager.record(OrderCreated(**manager.stamp(), spec=spec))
+            manager.on_report(report, inferred=True)
+            adopted.append(report.client_order_id)
+        elif policy.unknown_orders == "cancel":
+            ref = OrderRef(
+                client_order_id=report.client_order_id,
+                venue_order_id=report.venue_order_id,
+                account=report.account,
+                instrument=report.instrument,
+            )
+            await manager.venues[venue_id].cancel(ref)
+            canceled.append(report.client_order_id)
+    return tuple(adopted), tuple(canceled)
+
+
+async def _halt_breaks(
+    manager: OrderManager, differences: list[PositionDifference], policy: ReconcilePolicy
+) -> tuple[AccountId, ...]:
+    """Halt every account whose position differs from the venue's beyond the tolerance."""
+    halted: list[AccountId] = []
+    controls = TradingControls(manager)
+    for difference in differences:
+        if (
+            abs(difference.venue - difference.ours) <= policy.position_tolerance
+            or difference.account in halted
+        ):
+            continue
+        scope = Scope(ScopeKind.ACCOUNT, difference.account)
+        if manager.ledger.state_of(scope) is not TradingState.HALTED:
+            reason = (
+                f"position break {difference.instrument}: ours {difference.ours}, venue {difference.venue} "
+                f"(tolerance {policy.position_tolerance})"
+            )
+            await controls.engage(
+                scope, TradingState.HALTED, reason, "auto:reconciliation", cancel_working=False
+            )
+        halted.append(difference.account)
+    return tuple(halted)

@@ -27,7 +27,7 @@ from tradewire.oms.exposure import LedgerRiskView, TradingDay
 from tradewire.oms.identifiers import IdGenerator
 from tradewire.oms.ledger import CONFIG_FILE, Ledger
 from tradewire.oms.manager import OrderManager, Probe
-from tradewire.oms.reconcile import reconcile_venue
+from tradewire.oms.reconcile import ReconcilePolicy, reconcile_venue
 from tradewire.risk.gate import RiskGate
 from tradewire.runtime.lock import DataDirectoryLock
 from tradewire.runtime.monitor import KillSwitchMonitor
@@ -141,7 +141,11 @@ class Engine:
             probe=probe,
         )
         self._manager = manager
-        self._service = TradingService(manager, accounts, started_at)
+        policy = ReconcilePolicy(
+            unknown_orders=settings.reconciliation.unknown_orders,
+            position_tolerance=settings.reconciliation.position_tolerance,
+        )
+        self._service = TradingService(manager, accounts, started_at, policy)
         await journal.start()
         await self._apply_configured_limits()
         for venue_id, venue in venues.items():
@@ -165,7 +169,8 @@ class Engine:
                 await self.service.set_limits(scope, limits, CONFIG_FILE)
 
     async def reconcile(self, venue_id: VenueId, at_startup: bool = False) -> None:
-        report = await reconcile_venue(self.manager, venue_id, at_startup=at_startup)
+        policy = self.service.reconcile_policy
+        report = await reconcile_venue(self.manager, venue_id, at_startup=at_startup, policy=policy)
         self.service.record_reconciliations([report])
 
     def _on_connection(self, venue: VenueId, connected: bool) -> None:

@@ -46,6 +46,17 @@ class PaperSettings(PaperVenueConfig):
     enabled: bool = True
 
 
+class ReconciliationSettings(BaseModel):
+    """What reconciliation does with what it finds (see docs/recovery.md)."""
+
+    model_config = _FROZEN
+    unknown_orders: Literal["adopt", "cancel", "alert"] = "adopt"
+    """An order open at a venue that the journal does not know: adopt it as strategy `external`
+    (risk and positions see it), cancel it, or only alert."""
+    position_tolerance: Decimal = Field(default=Decimal(0), ge=0)
+    """A position that differs from the venue's by more than this halts the account."""
+
+
 class RoutingSettings(BaseModel):
     """How a venue is chosen for an order that names no account (see `execution/routing.py`)."""
 
@@ -173,6 +184,7 @@ class Settings(BaseSettings):
     risk: RiskSettings = RiskSettings()
     kill_switch: KillSwitchSettings = KillSwitchSettings()
     sizing: SizingSettings = SizingSettings()
+    reconciliation: ReconciliationSettings = ReconciliationSettings()
     reconcile_interval: float | None = Field(default=60.0, gt=0)
     """Seconds between reconciliations of every connected venue (also at start-up and after each
     reconnect); unset to turn the periodic one off."""

@@ -18,7 +18,7 @@ from tradewire.execution.routing import AccountConfig
 from tradewire.oms.controls import KillSwitchResult, TradingControls
 from tradewire.oms.intake import handle_signals
 from tradewire.oms.manager import OrderManager
-from tradewire.oms.reconcile import ReconciliationReport, reconcile_venue
+from tradewire.oms.reconcile import ReconcilePolicy, ReconciliationReport, reconcile_venue
 from tradewire.oms.results import SignalResult
 from tradewire.services.views import (
     AccountView,
@@ -41,7 +41,9 @@ class TradingService:
         manager: OrderManager,
         accounts: Mapping[AccountId, AccountConfig],
         started_at: datetime,
+        reconcile_policy: ReconcilePolicy | None = None,
     ) -> None:
+        self.reconcile_policy = reconcile_policy or ReconcilePolicy()
         self._manager = manager
         self._controls = TradingControls(manager)
         self._accounts = dict(accounts)
@@ -287,7 +289,11 @@ class TradingService:
         reports = []
         for venue_id, venue in self._manager.venues.items():
             if venue.connected:
-                reports.append(await reconcile_venue(self._manager, venue_id, at_startup=False))
+                reports.append(
+                    await reconcile_venue(
+                        self._manager, venue_id, at_startup=False, policy=self.reconcile_policy
+                    )
+                )
         self.record_reconciliations(reports)
         return reports
 
