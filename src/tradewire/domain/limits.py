@@ -44,6 +44,16 @@ class Scope(msgspec.Struct, frozen=True, order=True):
 PORTFOLIO = Scope(ScopeKind.PORTFOLIO)
 
 
+def order_scopes(account: str, strategy: str | None, venue: str) -> tuple[Scope, Scope, Scope, Scope]:
+    """Every scope an order belongs to: the portfolio, its account, its strategy, its venue."""
+    return (
+        PORTFOLIO,
+        Scope(ScopeKind.ACCOUNT, account),
+        Scope(ScopeKind.STRATEGY, strategy),
+        Scope(ScopeKind.VENUE, venue),
+    )
+
+
 class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     max_order_quantity: Decimal | None = None
     max_order_notional: Decimal | None = None

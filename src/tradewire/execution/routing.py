@@ -43,7 +43,7 @@ class Router:
         strategy_accounts: Mapping[StrategyId, AccountId],
         allocations: Mapping[StrategyId, Allocation] | None = None,
         *,
-        catalog: Catalog | None = None,
+        catalog: Catalog,
         quotes: QuoteBook | None = None,
         connected: Callable[[VenueId], bool] | None = None,
         venue_preference: Mapping[str, Sequence[str]] | None = None,
@@ -82,7 +82,7 @@ class Router:
             return children
         routed = []
         for account, child in children:
-            self.account_for(account, strategy, instrument)  # its venue must list the instrument
+            self._checked(self.accounts[account], instrument.instrument_id)  # its venue must list it
             venue = self.accounts[account].venue
             why = f"{allocation.method} allocation of strategy {strategy}"
             why += f"; {instrument.instrument_id} at {venue}"
@@ -107,7 +107,7 @@ class Router:
         return account.account_id, f"{why}; its first account {account.account_id}"
 
     def _choose_venue(self, instrument: InstrumentId, side: Side | None) -> tuple[VenueId, str]:
-        listed = self.catalog.venues_of(instrument) if self.catalog is not None else []
+        listed = self.catalog.venues_of(instrument)
         venues = [v for v in listed if any(a.venue == v for a in self.accounts.values())]
         if not venues:
             raise InvalidInput(
@@ -153,7 +153,7 @@ class Router:
         return chosen
 
     def _checked(self, account: AccountConfig, instrument: InstrumentId) -> AccountConfig:
-        if self.catalog is not None and not self.catalog.listed_at(account.venue, instrument):
+        if not self.catalog.listed_at(account.venue, instrument):
             venues = ", ".join(self.catalog.venues_of(instrument))
             raise InvalidInput(
                 [
@@ -166,42 +166,6 @@ class Router:
                 ]
             )
         return account
-
-    def account_for(self, account: str | None, strategy: StrategyId, instrument: Instrument) -> AccountConfig:
-        """The account a single order goes to (see the module docstring), checked for the venue."""
-        if account is not None:
-            chosen = self._named(account)
-        else:
-            default = self.strategy_accounts.get(strategy)
-            at_venue = [a for a in self.accounts.values() if a.venue == instrument.venue]
-            chosen_or_none = self.accounts.get(default) if default is not None else None
-            if chosen_or_none is None and at_venue:
-                chosen_or_none = at_venue[0]
-            if chosen_or_none is None:
-                raise InvalidInput(
-                    [
-                        FieldProblem(
-                            "account",
-                            f"no account trades at venue {instrument.venue} for {instrument.instrument_id}",
-                            "configure an account for that venue, or name one",
-                        )
-                    ]
-                )
-            chosen = chosen_or_none
-        if self.catalog is not None:
-            return self._checked(chosen, instrument.instrument_id)
-        if chosen.venue != instrument.venue:
-            raise InvalidInput(
-                [
-                    FieldProblem(
-                        "account",
-                        f"account {chosen.account_id} trades at {chosen.venue}, "
-                        f"but {instrument.instrument_id} trades at {instrument.venue}",
-                        f"an account at venue {instrument.venue}",
-                    )
-                ]
-            )
-        return chosen
 
     def _known(self) -> str:
         return (

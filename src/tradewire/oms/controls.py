@@ -27,7 +27,7 @@ from tradewire.domain.enums import (
 from tradewire.domain.errors import Conflict
 from tradewire.domain.events import OrderCanceled, OrderSpec, RiskLimitsChanged, TradingStateChanged
 from tradewire.domain.ids import ClientOrderId, StrategyId
-from tradewire.domain.limits import Limits, Scope, ScopeKind
+from tradewire.domain.limits import Limits, Scope, ScopeKind, order_scopes
 from tradewire.domain.orders import Order
 from tradewire.domain.positions import Position
 from tradewire.oms.manager import OrderManager
@@ -180,14 +180,8 @@ class TradingControls:
         instrument = manager.instruments.at(manager.router.accounts[holder.account].venue, holder.instrument)
         quote = manager.quotes.at(instrument.venue, holder.instrument)
         price = quote.touch(side) if quote is not None else None
-        scopes = (
-            Scope(ScopeKind.PORTFOLIO),
-            Scope(ScopeKind.ACCOUNT, holder.account),
-            Scope(ScopeKind.STRATEGY, holder.strategy),
-            Scope(ScopeKind.VENUE, instrument.venue),
-        )
         caps = []
-        for scope in scopes:
+        for scope in order_scopes(holder.account, holder.strategy, instrument.venue):
             limits = manager.ledger.limits.get(scope)
             if limits is None:
                 continue

@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import msgspec
+
 from tradewire.domain.denials import Denial
 from tradewire.domain.enums import LiquiditySide, OrderType, SignalOutcome
 from tradewire.domain.events import InternalCross, OrderFilled, OrderSpec, SignalHandled
@@ -99,19 +101,8 @@ async def handle_signals(manager: OrderManager, signals: list[Signal]) -> list[S
         for spec in plan.sent:
             await manager.send(spec)
     for index, first in repeats.items():
-        results[index] = _as_duplicate(results[first])
+        results[index] = msgspec.structs.replace(results[first], duplicate=True)
     return [results[index] for index in range(len(signals))]
-
-
-def _as_duplicate(result: SignalResult) -> SignalResult:
-    return SignalResult(
-        signal_id=result.signal_id,
-        outcome=result.outcome,
-        client_order_ids=result.client_order_ids,
-        reason_code=result.reason_code,
-        reason=result.reason,
-        duplicate=True,
-    )
 
 
 def _plan(manager: OrderManager, signal: Signal) -> Plan:

@@ -69,7 +69,7 @@ Probe = Callable[[str], None]
 """Called at named points of the order path; the crash tests use it to kill the process there."""
 
 
-def _no_probe(_: str) -> None:
+def no_probe(_: str) -> None:
     return None
 
 
@@ -90,7 +90,7 @@ class OrderManager:
         clock: Clock,
         off_grid_prices: OffGridPolicy = "round",
         venue_timeout: float = 5.0,
-        probe: Probe = _no_probe,
+        probe: Probe = no_probe,
     ) -> None:
         self.ledger = ledger
         self.journal = journal

@@ -11,7 +11,7 @@ from tradewire.domain.enums import AssetClass, Side, TradingState
 from tradewire.domain.events import OrderSpec
 from tradewire.domain.ids import InstrumentId
 from tradewire.domain.instruments import Instrument
-from tradewire.domain.limits import PORTFOLIO, Scope, ScopeKind
+from tradewire.domain.limits import Scope, order_scopes
 from tradewire.domain.market import Quote
 
 
@@ -72,12 +72,7 @@ class OrderFacts(msgspec.Struct, frozen=True, kw_only=True):
         return None if price is None else self.instrument.notional(self.spec.quantity, price)
 
     def scopes(self) -> tuple[Scope, ...]:
-        return (
-            PORTFOLIO,
-            Scope(ScopeKind.ACCOUNT, self.spec.account),
-            Scope(ScopeKind.STRATEGY, self.spec.strategy),
-            Scope(ScopeKind.VENUE, self.spec.venue),
-        )
+        return order_scopes(self.spec.account, self.spec.strategy, self.spec.venue)
 
     @property
     def signed_quantity(self) -> Decimal:

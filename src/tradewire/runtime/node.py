@@ -26,7 +26,7 @@ from tradewire.journal.store import JournalStore
 from tradewire.oms.exposure import LedgerRiskView, TradingDay
 from tradewire.oms.identifiers import IdGenerator
 from tradewire.oms.ledger import CONFIG_FILE, Ledger
-from tradewire.oms.manager import OrderManager, Probe
+from tradewire.oms.manager import OrderManager, Probe, no_probe
 from tradewire.oms.reconcile import ReconcilePolicy, reconcile_venue
 from tradewire.risk.gate import RiskGate
 from tradewire.runtime.lock import DataDirectoryLock
@@ -106,7 +106,7 @@ class Engine:
         }
         quotes = QuoteBook()
         instruments = Catalog(i for v in venues.values() for i in v.instruments())
-        probe: Probe = CrashProbe(settings.crash_at) if settings.crash_at else _no_probe
+        probe: Probe = CrashProbe(settings.crash_at) if settings.crash_at else no_probe
         manager = OrderManager(
             ledger=ledger,
             journal=journal,
@@ -253,10 +253,6 @@ class Engine:
         traceback: TracebackType | None,
     ) -> None:
         await self.stop()
-
-
-def _no_probe(_: str) -> None:
-    return None
 
 
 def allocations_from(settings: Settings) -> dict[StrategyId, Allocation]:
