@@ -1,0 +1,1 @@
+"""Protocol peers for tests: fakes that speak a real counterparty's wire protocol."""
