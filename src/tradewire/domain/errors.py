@@ -1,6 +1,7 @@
 """Exceptions grouped by how they are handled. Domain outcomes (denials, rejections) are events."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 class TradewireError(Exception):
@@ -43,4 +44,48 @@ class VenueError(TradewireError):
 
 
 class VenueUnavailable(VenueError):
-    """The venue cannot be reached now (disconnected); retry later or reconcile."""
+    """The venue certainly did not act on the request: it could not be reached (disconnected), or
+    one of the more specific refusals below. Safe to settle as "not sent"; never an unknown outcome."""
+
+
+# --- venue refusals, grouped by how they are handled. Adapters translate their venue's errors into
+# these at the boundary (`raise VenueBusy(...) from error`); each guarantees the venue did not act.
+
+
+class VenueBusy(VenueUnavailable):
+    """Temporary: rate limited or overloaded (HTTP 429, a 503 the venue documents as "not
+    processed"). The order manager retries it with backoff, a bounded number of times."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        """Seconds the venue asked us to wait, when it said."""
+        super().__init__(message)
+
+
+class RefusalCode(StrEnum):
+    """Why a venue refused a request for good; adapters may use codes of their own besides these."""
+
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    INVALID_ORDER = "invalid_order"
+    UNKNOWN_INSTRUMENT = "unknown_instrument"
+    ORDER_NOT_FOUND = "order_not_found"
+    NOT_PERMITTED = "not_permitted"
+
+
+class VenueRefused(VenueUnavailable):
+    """Rejected: the venue refused this request and would refuse it again (insufficient funds, an
+    invalid order). Never retried; the order is rejected with `reason` ("<code>: <message>")."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+    @property
+    def reason(self) -> str:
+        return f"{self.code}: {self}"
+
+
+class VenueAuthFailed(VenueUnavailable):
+    """Needs a human: the venue refused our credentials (revoked or expired key, clock skew, missing
+    permission). Nothing will work until someone fixes it, so the order manager halts the venue's
+    scope with the kill switch (latched) and the request is settled as not sent."""

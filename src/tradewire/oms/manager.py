@@ -6,16 +6,24 @@ between. Effects that leave the process wait for the journal: an order is durabl
 before its bytes go to the venue, and a signal's answer is durable before it is returned.
 """
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 from tradewire.domain.clock import Clock
 from tradewire.domain.denials import Denial
 from tradewire.domain.enums import CANCELABLE_STATUSES, OrderStatus, TradingState
-from tradewire.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, VenueUnavailable
+from tradewire.domain.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    VenueAuthFailed,
+    VenueBusy,
+    VenueRefused,
+)
 from tradewire.domain.events import (
     CancelOrder,
     IllegalTransition,
@@ -33,10 +41,12 @@ from tradewire.domain.events import (
     OrderSpec,
     OrderSubmitted,
     TradingDayStarted,
+    TradingStateChanged,
+    VenueRequestRetried,
 )
 from tradewire.domain.ids import ClientOrderId, InstrumentId, VenueId
 from tradewire.domain.instruments import Catalog, Instrument
-from tradewire.domain.limits import Scope
+from tradewire.domain.limits import Scope, ScopeKind
 from tradewire.domain.market import QuoteBook
 from tradewire.domain.orders import Order
 from tradewire.domain.reports import (
@@ -45,6 +55,7 @@ from tradewire.domain.reports import (
     FillReport,
     OrderStatusReport,
 )
+from tradewire.domain.throttle import RetryPolicy
 from tradewire.execution.routing import Router
 from tradewire.execution.sizing import OffGridPolicy
 from tradewire.journal.store import JournalStore
@@ -57,15 +68,18 @@ from tradewire.oms.reports import (
     event_for_fill,
     events_for_status,
 )
+from tradewire.oms.retries import Failed, GaveUp, Outcome, Sent, Stopped, Unknown, VenueCaller
 from tradewire.oms.specs import amended_spec, order_ref
 from tradewire.risk.checks import check_trading_state
 from tradewire.risk.gate import RiskGate
 from tradewire.risk.view import OrderFacts
 from tradewire.venues.port import VenueClient
+from tradewire.venues.throttle import UNLIMITED, RateBudget
 
 log = logging.getLogger(__name__)
 
 Probe = Callable[[str], None]
+RequestKind = Literal["submit", "cancel", "modify"]
 """Called at named points of the order path; the crash tests use it to kill the process there."""
 
 
@@ -91,6 +105,8 @@ class OrderManager:
         off_grid_prices: OffGridPolicy = "round",
         venue_timeout: float = 5.0,
         probe: Probe = no_probe,
+        retries: RetryPolicy | None = None,
+        rate_budgets: Mapping[VenueId, RateBudget] | None = None,
     ) -> None:
         self.ledger = ledger
         self.journal = journal
@@ -108,6 +124,11 @@ class OrderManager:
         self.venue_timeout = venue_timeout
         self.probe = probe
         self.unknown_reports: list[ExecutionReport] = []
+        self.caller = VenueCaller(retries or RetryPolicy(), venue_timeout)
+        self.rate_budgets = dict(rate_budgets or {})
+        self._held: set[ClientOrderId] = set()
+        """Submitted orders between busy tries: the venue certainly does not have them (in memory
+        only: after a restart every submitted order counts as possibly at the venue)."""
 
     # --- recording ---
 
@@ -210,30 +231,41 @@ class OrderManager:
                 )
             )
             return
-        self.record(
-            OrderSubmitted(
-                **self.stamp(),
-                client_order_id=spec.client_order_id,
-            )
-        )
+        client_order_id = spec.client_order_id
+        self.record(OrderSubmitted(**self.stamp(), client_order_id=client_order_id))
         venue = self.venues[spec.venue]
+
+        async def submit() -> None:
+            self._held.discard(client_order_id)  # from here on the venue may have it
+            await venue.submit(spec)
+
+        def proceed() -> str | None:
+            # Checked before every try: the switch may have engaged, or the order been canceled,
+            # while it waited for its rate budget or a retry.
+            if order.status is not OrderStatus.SUBMITTED:
+                return f"the order is {order.status}"
+            blocked = self.kill_switch_blocks(order, spec)
+            return None if blocked is None else blocked.reason
+
+        def retrying(attempt: int, error: VenueBusy, delay: float) -> None:
+            self._held.add(client_order_id)
+            self._record_retry(client_order_id, "submit", attempt, error, delay)
+
+        self._held.add(client_order_id)
         try:
-            async with asyncio.timeout(self.venue_timeout):
-                await venue.submit(spec)
-        except VenueUnavailable as error:
-            order = self.ledger.orders[spec.client_order_id]
-            if order.can_apply(OrderRejected):
-                self.record(
-                    OrderRejected(
-                        **self.stamp(),
-                        client_order_id=spec.client_order_id,
-                        reason=f"not sent: {error}",
-                    )
-                )
-        except (TimeoutError, OSError) as error:
-            # The request may or may not have reached the venue: leave the order submitted and let
-            # reconciliation ask the venue by client order ID.
-            log.warning("submit of %s has an unknown outcome: %r", spec.client_order_id, error)
+            outcome = await self.caller.call(
+                submit, self._budget(spec.venue), proceed=proceed, retrying=retrying
+            )
+        finally:
+            self._held.discard(client_order_id)
+        # An unknown outcome (timeout, I/O error) leaves the order submitted, never resent: the
+        # in-flight check and reconciliation ask the venue by client order ID.
+        reason = await self._not_done(spec.venue, outcome, f"submit of {client_order_id}")
+        if isinstance(outcome, Stopped):
+            if order.status is OrderStatus.SUBMITTED:  # the kill switch: never sent, so canceled here
+                self.record(OrderCanceled(**self.stamp(), client_order_id=client_order_id, reason=reason))
+        elif reason is not None and order.can_apply(OrderRejected):
+            self.record(OrderRejected(**self.stamp(), client_order_id=client_order_id, reason=reason))
         self.probe("order.sent")
         if order.status in CANCELABLE_STATUSES and self.kill_switch_blocks(order, spec) is not None:
             # The switch engaged while the order was on its way; a cancel sent then may have
@@ -246,10 +278,14 @@ class OrderManager:
         order = self.ledger.orders.get(client_order_id)
         if order is None:
             raise NotFound("order", client_order_id)
+        if client_order_id in self.ledger.held:
+            return await self._cancel_held(order, requested_by, "while it was held for its session to open")
         if order.status is OrderStatus.PENDING_CANCEL:
             return order
         if order.status not in CANCELABLE_STATUSES:
             raise Conflict(f"order {client_order_id} is {order.status}; only working orders can be canceled")
+        if client_order_id in self._held:
+            return await self._cancel_held(order, requested_by, "while it waited for a busy venue")
         self.record(
             CancelOrder(
                 **self.stamp(),
@@ -265,21 +301,32 @@ class OrderManager:
         )
         await self.journal.flush(sequence)
         ref = order_ref(order)
-        try:
-            async with asyncio.timeout(self.venue_timeout):
-                await self.venues[order.venue].cancel(ref)
-        except VenueUnavailable as error:
-            if order.can_apply(OrderCancelRejected):
-                self.record(
-                    OrderCancelRejected(
-                        **self.stamp(),
-                        client_order_id=client_order_id,
-                        reason=f"not sent: {error}",
-                    )
-                )
-        except (TimeoutError, OSError) as error:
-            log.warning("cancel of %s has an unknown outcome: %r", client_order_id, error)
+        venue = self.venues[order.venue]
+        outcome = await self.caller.call(
+            lambda: venue.cancel(ref),
+            self._budget(order.venue),
+            proceed=lambda: (
+                None if order.status is OrderStatus.PENDING_CANCEL else f"the order is {order.status}"
+            ),
+            retrying=lambda attempt, error, delay: self._record_retry(
+                client_order_id, "cancel", attempt, error, delay
+            ),
+        )
+        reason = await self._not_done(order.venue, outcome, f"cancel of {client_order_id}")
+        if reason is not None and order.can_apply(OrderCancelRejected):
+            self.record(OrderCancelRejected(**self.stamp(), client_order_id=client_order_id, reason=reason))
         await self.journal.flush()
+        return order
+
+    async def _cancel_held(self, order: Order, requested_by: str, held: str) -> Order:
+        """Cancel an order the engine holds (for its session to open, for its rate budget, or to
+        retry a busy venue): nothing reached the venue, so it is canceled here and never sent."""
+        client_order_id = order.client_order_id
+        self.record(CancelOrder(**self.stamp(), client_order_id=client_order_id, requested_by=requested_by))
+        reason = f"not sent: canceled by {requested_by} {held}"
+        await self.journal.flush(
+            self.record(OrderCanceled(**self.stamp(), client_order_id=client_order_id, reason=reason))
+        )
         return order
 
     # --- amends ---
@@ -350,20 +397,96 @@ class OrderManager:
                 )
             )
         )
-        try:
-            async with asyncio.timeout(self.venue_timeout):
-                await venue.modify(order_ref(order), spec.quantity, spec.limit_price, spec.stop_price)
-        except VenueUnavailable as error:
-            if order.can_apply(OrderReplaceRejected):
-                self.record(
-                    OrderReplaceRejected(
-                        **self.stamp(), client_order_id=client_order_id, reason=f"not sent: {error}"
-                    )
-                )
-        except (TimeoutError, OSError) as error:
-            log.warning("amend of %s has an unknown outcome: %r", client_order_id, error)
+        ref = order_ref(order)
+
+        def proceed() -> str | None:
+            if order.status is not OrderStatus.PENDING_REPLACE:
+                return f"the order is {order.status}"
+            blocked = self.kill_switch_blocks(order, spec)
+            return None if blocked is None else blocked.reason
+
+        outcome = await self.caller.call(
+            lambda: venue.modify(ref, spec.quantity, spec.limit_price, spec.stop_price),
+            self._budget(order.venue),
+            proceed=proceed,
+            retrying=lambda attempt, error, delay: self._record_retry(
+                client_order_id, "modify", attempt, error, delay
+            ),
+        )
+        reason = await self._not_done(order.venue, outcome, f"amend of {client_order_id}")
+        if reason is not None and order.can_apply(OrderReplaceRejected):
+            self.record(OrderReplaceRejected(**self.stamp(), client_order_id=client_order_id, reason=reason))
         await self.journal.flush()
         return order
+
+    # --- venue requests: budgets, retries, and what a refusal means ---
+
+    def _budget(self, venue: VenueId) -> RateBudget:
+        return self.rate_budgets.get(venue, UNLIMITED)
+
+    def _record_retry(
+        self,
+        client_order_id: ClientOrderId,
+        request: RequestKind,
+        attempt: int,
+        error: VenueBusy,
+        delay: float,
+    ) -> None:
+        log.info(
+            "%s of %s: busy at try %d, again in %.3fs: %s", request, client_order_id, attempt, delay, error
+        )
+        self.record(
+            VenueRequestRetried(
+                **self.stamp(),
+                client_order_id=client_order_id,
+                request=request,
+                attempt=attempt,
+                reason=str(error),
+                delay=timedelta(seconds=delay),
+            )
+        )
+
+    async def _not_done(self, venue: VenueId, outcome: Outcome, what: str) -> str | None:
+        """Why a request did not reach the venue, to record as its rejection; None when it was sent
+        or its outcome is unknown (then the venue is asked, never sent the request again)."""
+        match outcome:
+            case Sent():
+                return None
+            case Unknown(error=error):
+                log.warning("%s has an unknown outcome: %r", what, error)
+                return None
+            case GaveUp():
+                reason = outcome.reason
+            case Stopped(reason=stopped):
+                reason = f"not sent: {stopped}"
+            case Failed(error=VenueRefused() as refused):
+                reason = refused.reason
+            case Failed(error=VenueAuthFailed() as error):
+                reason = f"not sent: {error}"
+                await self._halt_venue(venue, error)
+            case Failed(error=error):
+                reason = f"not sent: {error}"
+        log.warning("%s: %s", what, reason)
+        return reason
+
+    async def _halt_venue(self, venue: VenueId, error: VenueAuthFailed) -> None:
+        """Credentials refused: nothing will work until a person fixes them and resumes the venue."""
+        scope = Scope(ScopeKind.VENUE, venue)
+        if self.ledger.state_of(scope) is TradingState.HALTED:
+            return
+        log.error("kill switch: halting %s, the venue refused our credentials: %s", scope, error)
+        reason = f"the venue refused our credentials: {error}"
+        await self.journal.flush(
+            self.record(
+                TradingStateChanged(
+                    **self.stamp(),
+                    scope=str(scope),
+                    state=TradingState.HALTED,
+                    reason=reason,
+                    changed_by="auto:venue_auth",
+                )
+            )
+        )
 
     # --- reports from venues ---
 
