@@ -26,6 +26,7 @@ from tradewire.cli_format import (
     ORDER_COLUMNS,
     POSITION_COLUMNS,
     RECONCILIATION_COLUMNS,
+    VENUE_COLUMNS,
     Remote,
     columns_table,
     fields,
@@ -224,6 +225,16 @@ def accounts(remote: Remote) -> None:
     """List the configured accounts with their venue connection and P&L."""
     views = remote.client.accounts()
     remote.show(views, lambda: columns_table(views, ACCOUNT_COLUMNS, "no accounts"))
+
+
+@remote_command(cli, "venues")
+def venues(remote: Remote) -> None:
+    """List each venue's health (connected, reconciling, degraded, down), active connection and
+    reconnect attempts; exit 1 when a venue does not take orders now."""
+    views = remote.client.venues()
+    remote.show(views, lambda: columns_table(views, VENUE_COLUMNS, "no venues"))
+    if not all(view.accepts_orders for view in views):
+        raise SystemExit(EXIT_FAILED)
 
 
 @remote_command(cli, "reconcile", changes=True)

@@ -98,6 +98,10 @@ HEADERS = {
     "fee_currency": "CCY",
     "venue_connected": "CONNECTED",
     "fill_id": "FILL",
+    "accepts_orders": "ORDERS",
+    "reconnect_attempt": "ATTEMPT",
+    "since": "SINCE (UTC)",
+    "last_reconciliation": "LAST RECONCILIATION",
 }
 """Short column headers; any other field is shown as its name in capitals."""
 ORDER_COLUMNS = [
@@ -152,6 +156,16 @@ ACCOUNT_COLUMNS = [
 ]
 
 
+VENUE_COLUMNS = [
+    "venue",
+    "health",
+    "accepts_orders",
+    "connection",
+    "reconnect_attempt",
+    "since",
+    "last_reconciliation",
+    "reason",
+]
 RECONCILIATION_COLUMNS = [
     "venue",
     "finished_at",

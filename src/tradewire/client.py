@@ -47,6 +47,7 @@ from tradewire.services.views import (
     OrderView,
     PositionView,
     TradingStateView,
+    VenueView,
 )
 
 __all__ = [
@@ -171,6 +172,10 @@ class TradewireClient:
     def accounts(self) -> list[AccountView]:
         return self._run(calls.ACCOUNTS)
 
+    def venues(self) -> list[VenueView]:
+        """Every venue's health, active connection and reconnect attempts."""
+        return self._run(calls.VENUES)
+
     def reconciliations(self) -> list[ReconciliationReport]:
         return self._run(calls.RECONCILIATIONS)
 
@@ -292,6 +297,9 @@ class AsyncTradewireClient:
 
     async def accounts(self) -> list[AccountView]:
         return await self._run(calls.ACCOUNTS)
+
+    async def venues(self) -> list[VenueView]:
+        return await self._run(calls.VENUES)
 
     async def reconciliations(self) -> list[ReconciliationReport]:
         return await self._run(calls.RECONCILIATIONS)

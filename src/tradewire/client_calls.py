@@ -25,6 +25,7 @@ from tradewire.services.views import (
     OrderView,
     PositionView,
     TradingStateView,
+    VenueView,
 )
 
 T = TypeVar("T")
@@ -213,6 +214,7 @@ def fills(
 
 
 ACCOUNTS = Call("GET", "/api/v1/accounts", list[AccountView])
+VENUES = Call("GET", "/api/v1/venues", list[VenueView])
 RECONCILIATIONS = Call("GET", "/api/v1/reconciliations", list[ReconciliationReport])
 RECONCILE = Call("POST", "/api/v1/reconciliations", list[ReconciliationReport], changes=True)
 LIMITS = Call("GET", "/api/v1/risk/limits", dict[str, Limits])

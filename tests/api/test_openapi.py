@@ -24,6 +24,7 @@ async def test_openapi_lists_every_route(anonymous: httpx.AsyncClient) -> None:
         "/api/v1/fills",
         "/api/v1/accounts",
         "/api/v1/reconciliations",
+        "/api/v1/venues",
         "/api/v1/risk/limits",
         "/api/v1/kill-switch",
         "/api/v1/kill-switch/resume",

@@ -238,15 +238,16 @@ async def test_a_report_the_lifecycle_forbids_is_recorded_and_not_applied(tmp_pa
     assert len(replayed.anomalies) == 1
 
 
-async def test_a_venue_that_is_down_rejects_the_order_as_not_sent(tmp_path: Path) -> None:
+async def test_a_venue_that_is_down_denies_the_order_as_reconnecting(tmp_path: Path) -> None:
     async with running_engine(tmp_path) as engine:
         paper_of(engine).simulate_disconnect()
         result = await engine.service.submit_signal(
             {"strategy": "s", "instrument": "AAPL", "side": "buy", "quantity": "1"}
         )
         order = engine.service.order(result.client_order_ids[0])
-        assert order.status is OrderStatus.REJECTED
-        assert order.reason is not None and order.reason.startswith("not sent")
+        assert order.status is OrderStatus.DENIED, "refused by our gate, never sent"
+        assert result.reason_code == "venue_not_ready"
+        assert order.reason is not None and order.reason.startswith("venue paper is reconnecting")
         assert engine.service.health().status == "degraded"
 
 

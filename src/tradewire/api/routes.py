@@ -249,6 +249,15 @@ def api_router(service: TradingService) -> APIRouter:
         return json_response(service.accounts())
 
     @router.get(
+        "/venues",
+        summary="Venue connections and health",
+        response_model=None,
+        responses={200: many("VenueView", "Every venue: health, active connection, reconnect attempts")},
+    )
+    async def list_venues() -> Response:
+        return json_response(service.venues())
+
+    @router.get(
         "/reconciliations",
         summary="Recent reconciliations",
         response_model=None,
@@ -278,8 +287,8 @@ def open_router(service: TradingService) -> APIRouter:
         summary="Health",
         response_model=None,
         responses={
-            200: one("HealthView", "ok: every venue connected"),
-            503: one("HealthView", "degraded: a venue is disconnected"),
+            200: one("HealthView", "ok: every venue connected and reconciled"),
+            503: one("HealthView", "degraded: a venue is down, reconciling, or degraded"),
         },
     )
     async def health() -> Response:

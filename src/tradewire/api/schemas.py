@@ -27,6 +27,7 @@ from tradewire.services.views import (
     OrderView,
     PositionView,
     TradingStateView,
+    VenueView,
 )
 
 JSON = "application/json"
@@ -58,6 +59,7 @@ DOCUMENTED: tuple[type[msgspec.Struct], ...] = (
     FillView,
     AccountView,
     HealthView,
+    VenueView,
     ReconciliationReport,
     Limits,
     LimitsChange,

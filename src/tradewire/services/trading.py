@@ -10,6 +10,7 @@ import msgspec
 from tradewire.domain.denials import Denial
 from tradewire.domain.enums import OPEN_STATUSES, OrderStatus, TradingState
 from tradewire.domain.errors import FieldProblem, InvalidInput, NotFound
+from tradewire.domain.health import VenueHealth, VenueHealthBoard, VenueStatus
 from tradewire.domain.ids import AccountId, ClientOrderId, VenueId
 from tradewire.domain.limits import PORTFOLIO, Limits, Scope, ScopeKind
 from tradewire.domain.signals import Signal, parse_signal
@@ -28,6 +29,7 @@ from tradewire.services.views import (
     OrderView,
     PositionView,
     TradingStateView,
+    VenueView,
 )
 
 MAX_PAGE = 10_000
@@ -42,8 +44,11 @@ class TradingService:
         accounts: Mapping[AccountId, AccountConfig],
         started_at: datetime,
         reconcile_policy: ReconcilePolicy | None = None,
+        *,
+        venue_health: VenueHealthBoard | None = None,
     ) -> None:
         self.reconcile_policy = reconcile_policy or ReconcilePolicy()
+        self._venue_health = venue_health or VenueHealthBoard()
         self._manager = manager
         self._controls = TradingControls(manager)
         self._accounts = dict(accounts)
@@ -272,11 +277,37 @@ class TradingService:
             )
         return scope
 
+    def venues(self) -> list[VenueView]:
+        """Every venue's connection and health, by name."""
+        views = []
+        for name, venue in sorted(self._manager.venues.items()):
+            status = self._venue_health.get(name) or _unsupervised(name, venue.connected, self.started_at)
+            views.append(
+                VenueView(
+                    venue=name,
+                    health=status.health,
+                    accepts_orders=status.accepts_orders,
+                    connected=venue.connected,
+                    connection=status.connection,
+                    on_backup=status.on_backup,
+                    reconnect_attempt=status.attempt,
+                    since=status.since,
+                    reason=status.reason,
+                    last_reconciliation=status.last_reconciliation,
+                    last_reconciled_at=status.last_reconciled_at,
+                )
+            )
+        return views
+
     def health(self) -> HealthView:
         venues = {str(name): venue.connected for name, venue in self._manager.venues.items()}
+        health = {view.venue: view.health for view in self.venues()}
         journal = self._manager.journal
         return HealthView(
-            status="ok" if all(venues.values()) else "degraded",
+            status="ok"
+            if all(venues.values()) and all(h is VenueHealth.CONNECTED for h in health.values())
+            else "degraded",
+            venue_health=health,
             trading_state=self._manager.ledger.state_of(PORTFOLIO).value,
             venues=venues,
             journal_sequence=journal.last_sequence,
@@ -303,6 +334,17 @@ class TradingService:
 
     def digest(self) -> str:
         return self._manager.ledger.digest()
+
+
+def _unsupervised(venue: VenueId, connected: bool, since: datetime) -> VenueStatus:
+    """A venue no connectivity supervisor watches (a service built without one): its link alone."""
+    return VenueStatus(
+        venue=venue,
+        health=VenueHealth.CONNECTED if connected else VenueHealth.DOWN,
+        connection="primary",
+        since=since,
+        reason="connected" if connected else "not connected",
+    )
 
 
 def _statuses(status: str | None) -> frozenset[OrderStatus] | None:

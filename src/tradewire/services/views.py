@@ -7,6 +7,7 @@ import msgspec
 
 from tradewire.domain.enums import LiquiditySide, OrderStatus, OrderType, Side, TimeInForce, TradingState
 from tradewire.domain.events import OrderFilled
+from tradewire.domain.health import VenueHealth
 from tradewire.domain.orders import Order
 from tradewire.domain.positions import Position
 
@@ -156,6 +157,29 @@ class HealthView(msgspec.Struct, frozen=True, kw_only=True):
     journal_sequence: int
     journal_durable_sequence: int
     started_at: datetime
+    venue_health: dict[str, VenueHealth] = {}
+    """Each venue's health (connected, reconciling, degraded, down); see `GET /api/v1/venues`."""
+
+
+class VenueView(msgspec.Struct, frozen=True, kw_only=True):
+    """One venue's connection and health (see docs/recovery.md, "Connectivity")."""
+
+    venue: str
+    health: VenueHealth
+    accepts_orders: bool
+    """New orders may be sent now (connected or degraded); otherwise they are denied as `venue_not_ready`."""
+    connected: bool
+    connection: str
+    """The active connection: `primary` or a backup's name."""
+    on_backup: bool
+    reconnect_attempt: int
+    """While down: the reconnect attempt under way or next on the active connection; else 0."""
+    since: datetime
+    """When the health or the active connection last changed."""
+    reason: str
+    last_reconciliation: str | None
+    """`clean`, `differences found`, or `failed: <error>`; None before the first."""
+    last_reconciled_at: datetime | None
 
 
 class TradingStateView(msgspec.Struct, frozen=True, kw_only=True):
