@@ -8,6 +8,10 @@ internally at the venue's mid (one `InternalCross` record holds every leg's fill
 all or none) and only the net goes to the venue. Everything is journaled and durable before a
 single order is sent and before the answers are returned. A repeated idempotency key returns the
 first result and sends nothing.
+
+An order refused only because its instrument's session is closed is, when `sessions.outside_session`
+is "hold", recorded as created plus `OrderHeld` and left unsent; the session scheduler
+(`runtime/sessions.py`) checks it again and sends it at the open (docs/sessions.md).
 """
 
 from collections import defaultdict
@@ -18,7 +22,7 @@ import msgspec
 
 from tradewire.domain.denials import Denial
 from tradewire.domain.enums import LiquiditySide, OrderType, SignalOutcome
-from tradewire.domain.events import InternalCross, OrderFilled, OrderSpec, SignalHandled
+from tradewire.domain.events import InternalCross, OrderFilled, OrderHeld, OrderSpec, SignalHandled
 from tradewire.domain.ids import (
     AccountId,
     ClientOrderId,
@@ -34,6 +38,9 @@ from tradewire.execution.crossing import Intent, cross
 from tradewire.execution.sizing import NoAction, SizedOrder, check_size, reference_price, size_signal
 from tradewire.oms.manager import OrderManager
 from tradewire.oms.results import SignalResult
+from tradewire.risk.checks import SESSION_CLOSED
+
+ORDER_HELD = "order_held"
 
 INTERNAL = VenueId("internal")
 
@@ -63,6 +70,8 @@ class Plan:
     refusals: list[tuple[str, Denial | NoAction]] = field(default_factory=list)
     created: list[ClientOrderId] = field(default_factory=list)
     sent: list[OrderSpec] = field(default_factory=list)
+    held: list[tuple[str, OrderHeld]] = field(default_factory=list)
+    """Orders waiting, unsent, for their session to open (with the leg's label)."""
 
 
 async def handle_signals(manager: OrderManager, signals: list[Signal]) -> list[SignalResult]:
@@ -163,10 +172,29 @@ def _admit(manager: OrderManager, plan: Plan) -> None:
         denial = manager.admit(spec, leg.listing, leg.sized.reference_price)
         if denial is None:
             leg.admitted = spec
+        elif denial.code == SESSION_CLOSED and _hold(manager, plan, leg, spec, denial):
+            continue
         else:
             manager.record_order(spec, denial)
             plan.created.append(spec.client_order_id)
             plan.refusals.append((leg.label, denial))
+
+
+def _hold(manager: OrderManager, plan: Plan, leg: Leg, spec: OrderSpec, denial: Denial) -> bool:
+    """Hold an order refused only for its closed session, when the policy says so. The gate checks
+    the session last, so such an order passed every other check; it is created (pending-new, so it
+    counts as working for later checks) and held, never sent from here."""
+    if not manager.view.sessions.holds:
+        return False
+    session = manager.view.session_state(leg.listing, manager.clock.now())
+    if session.open or session.next_open is None:
+        return False  # reopened meanwhile, or no known open to wait for: deny
+    manager.record_order(spec, None)
+    held = OrderHeld(**manager.stamp(), spec=spec, release_at=session.next_open, reason=denial.reason)
+    manager.record(held)
+    plan.created.append(spec.client_order_id)
+    plan.held.append((leg.label, held))
+    return True
 
 
 Crosses = dict[tuple[AccountId, InstrumentId], tuple[Decimal, list[Leg]]]
@@ -258,11 +286,15 @@ def _record_cross(
 def _handled(manager: OrderManager, plan: Plan) -> SignalHandled:
     denied = any(isinstance(refusal, Denial) for _, refusal in plan.refusals)
     filled_inside = any(leg.crossed for leg in plan.legs)
-    if plan.sent or filled_inside:
+    if plan.sent or filled_inside or plan.held:
         outcome = SignalOutcome.ACCEPTED
     else:
         outcome = SignalOutcome.DENIED if denied else SignalOutcome.NO_ACTION
     codes = [refusal.code for _, refusal in plan.refusals if isinstance(refusal, Denial)]
+    if plan.held:
+        codes.append(ORDER_HELD)
+    notes = [label + refusal.reason for label, refusal in plan.refusals]
+    notes += [f"{label}held until the open: {held.reason}" for label, held in plan.held]
     return SignalHandled(
         **manager.stamp(),
         signal_id=plan.signal_id,
@@ -270,5 +302,5 @@ def _handled(manager: OrderManager, plan: Plan) -> SignalHandled:
         outcome=outcome,
         client_order_ids=tuple(plan.created),
         reason_code=codes[0] if codes else None,
-        reason="; ".join(label + refusal.reason for label, refusal in plan.refusals) or None,
+        reason="; ".join(notes) or None,
     )
