@@ -6,8 +6,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.runtime.engines import paper_of, running_engine
-from tradewire.domain.enums import OrderStatus, OrderType, Side, SignalOutcome, TimeInForce, TradingState
-from tradewire.domain.events import OrderSpec
+from tradewire.domain.enums import (
+    OrderStatus,
+    OrderType,
+    Side,
+    SignalOutcome,
+    TimeInForce,
+    TradingState,
+    VenueOrderStatus,
+)
+from tradewire.domain.events import OrderCanceled, OrderSpec
 from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, StrategyId, VenueId
 from tradewire.domain.limits import Scope, ScopeKind
 from tradewire.runtime.node import Engine
@@ -94,3 +102,33 @@ async def test_a_break_within_the_tolerance_is_reported_but_halts_nothing(tmp_pa
         assert len(report.position_differences) == 1
         assert report.halted_accounts == ()
         assert engine.manager.ledger.state_of(ACCOUNT) is TradingState.ACTIVE
+
+
+async def test_an_order_finished_here_but_still_open_at_the_venue_is_cancelled_there(tmp_path: Path) -> None:
+    """A submit given up as never arrived that reached the venue after all must not keep working."""
+    async with running_engine(tmp_path) as engine:
+        result = await engine.service.submit_signal(
+            {
+                "strategy": "trend",
+                "instrument": "AAPL",
+                "side": "buy",
+                "quantity": "3",
+                "order_type": "limit",
+                "limit_price": "1",
+            }
+        )
+        assert result.outcome is SignalOutcome.ACCEPTED
+        [order_id] = result.client_order_ids
+        await settle()
+        manager = engine.manager
+        manager.record(OrderCanceled(**manager.stamp(), client_order_id=order_id, reason="given up"))
+        assert (await paper_of(engine).order_status(order_id)).status is VenueOrderStatus.ACCEPTED  # type: ignore[union-attr]
+
+        [report] = await engine.service.reconcile()
+        await settle()
+
+        assert report.stale_venue_orders == (order_id,)
+        assert not report.clean
+        assert (await paper_of(engine).order_status(order_id)).status is VenueOrderStatus.CANCELED  # type: ignore[union-attr]
+        [again] = await engine.service.reconcile()
+        assert again.stale_venue_orders == ()

@@ -6,7 +6,12 @@ Order of work, per venue:
 2. Every order we think is open is looked up by client order ID. At start-up, when nothing can be
    in flight, one the venue has never seen that was still pending-new or submitted never left this
    process (the engine died before sending it): it is marked rejected, never resent. While running,
-   such an order may simply be on its way, so it is left to the in-flight check.
+   such an order may simply be on its way, so it is left to the in-flight check. Orders are
+   listed before the fills are applied, so one a fill completes still gets its amend settled
+   (as does a filled order whose amend got no answer).
+   At start-up, a cancel or amend that the venue's live order does not reflect never reached it
+   (nothing can be in flight) and is settled as refused, not resent; the same for an order that
+   was never acknowledged and had a cancel on its heels.
 3. Open orders at the venue that the journal does not know are, by policy, adopted (recorded as
    orders of the strategy `external`, so risk and positions see them; done before fills are
    applied so their fills attach), cancelled, or only alerted. Adopting records what the venue
@@ -17,6 +22,7 @@ Events derived here carry `inferred=True`.
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -27,9 +33,11 @@ from tradewire.domain.enums import OPEN_STATUSES, OrderStatus, TimeInForce, Trad
 from tradewire.domain.events import OrderCreated, OrderRejected, OrderSpec
 from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, StrategyId, VenueId
 from tradewire.domain.limits import Scope, ScopeKind
+from tradewire.domain.orders import Order
 from tradewire.domain.reports import OrderStatusReport
 from tradewire.oms.controls import TradingControls
 from tradewire.oms.manager import OrderManager
+from tradewire.oms.reports import events_for_unanswered_request
 from tradewire.venues.port import OrderRef
 
 log = logging.getLogger(__name__)
@@ -66,10 +74,13 @@ class ReconciliationReport(msgspec.Struct, frozen=True, kw_only=True):
     adopted_orders: tuple[ClientOrderId, ...] = ()
     canceled_orders: tuple[ClientOrderId, ...] = ()
     halted_accounts: tuple[AccountId, ...] = ()
+    stale_venue_orders: tuple[ClientOrderId, ...] = ()
+    """Open at the venue though the journal has them finished (a submit given up as never arrived
+    that arrived after all): cancelled at the venue, since nobody here expects them to work."""
 
     @property
     def clean(self) -> bool:
-        return not (self.unknown_venue_orders or self.position_differences)
+        return not (self.unknown_venue_orders or self.position_differences or self.stale_venue_orders)
 
 
 def _since(manager: OrderManager, venue: VenueId) -> datetime:
@@ -92,20 +103,31 @@ async def reconcile_venue(
     started = manager.clock.now()
     applied_before = ledger.records_applied
     since = _since(manager, venue_id)
-    unknown_reports = [r for r in await venue.open_orders() if r.client_order_id not in ledger.orders]
+    open_at_venue = await venue.open_orders()
+    unknown_reports = [r for r in open_at_venue if r.client_order_id not in ledger.orders]
     unknown = tuple(r.client_order_id for r in unknown_reports)
     adopted, canceled = await _handle_unknown(manager, venue_id, unknown_reports, policy)
+    stale = await _cancel_stale(manager, venue_id, open_at_venue)
+    # A held order waits here for its session to open (docs/sessions.md): the venue has never seen it.
+    # Taken before the fills: an order a fill completes may still wait for its amend's answer.
+    held = ledger.held
+    asked = [o for o in ledger.open_orders.values() if o.venue == venue_id and o.client_order_id not in held]
+    asked += _filled_with_amend_pending(ledger.orders.values(), venue_id)
     fills = await venue.fills_since(since)
     fills_before = len(ledger.fills)
     for fill in sorted(fills, key=lambda f: f.ts_event):
         manager.on_report(fill, inferred=True)
     fills_applied = len(ledger.fills) - fills_before
     not_found: list[ClientOrderId] = []
-    for order in [o for o in ledger.open_orders.values() if o.venue == venue_id]:
+    for order in asked:
         report = await venue.order_status(order.client_order_id)
         if report is not None:
             manager.on_report(report, inferred=True)
-        elif order.status in (OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED):
+            if at_startup:
+                _settle_unanswered(manager, order, report)
+        elif order.status not in OPEN_STATUSES:
+            continue  # a fill above completed it
+        elif _never_reached_venue(order):
             if not at_startup:
                 continue
             manager.record(
@@ -161,7 +183,65 @@ async def reconcile_venue(
         adopted_orders=adopted,
         canceled_orders=canceled,
         halted_accounts=halted,
+        stale_venue_orders=stale,
     )
+
+
+def _filled_with_amend_pending(orders: Iterable[Order], venue_id: VenueId) -> list[Order]:
+    """Filled orders whose amend got no answer (it was lost): the venue's status says which
+    quantity and prices it filled at, and settles the amend."""
+    return [
+        o
+        for o in orders
+        if o.pending_quantity is not None and o.status is OrderStatus.FILLED and o.venue == venue_id
+    ]
+
+
+def _never_reached_venue(order: Order) -> bool:
+    """Sent (or not even that) and never acknowledged, possibly with a cancel on its heels."""
+    unconfirmed = (OrderStatus.PENDING_NEW, OrderStatus.SUBMITTED)
+    return order.status in unconfirmed or (
+        order.status is OrderStatus.PENDING_CANCEL and order.previous_status in unconfirmed
+    )
+
+
+def _settle_unanswered(manager: OrderManager, order: Order, report: OrderStatusReport) -> None:
+    """At start-up a cancel or amend the venue's live order does not reflect never reached it.
+    Twice at most: a cancel sent while an amend was pending is refused first, then the amend."""
+    for _ in range(2):
+        events = events_for_unanswered_request(order, report, manager.stamp)
+        for event in events:
+            manager.record(event)
+        if not events:
+            return
+
+
+async def _cancel_stale(
+    manager: OrderManager, venue_id: VenueId, open_at_venue: list[OrderStatusReport]
+) -> tuple[ClientOrderId, ...]:
+    """Cancel venue orders the journal has already finished. Repeating a cancel is harmless: at
+    worst the venue answers that the order is gone. Their fills, if any came first, still reach
+    the ledger (as illegal transitions, alerted) and the position check below."""
+    stale = []
+    for report in open_at_venue:
+        order = manager.ledger.orders.get(report.client_order_id)
+        if order is None or order.status in OPEN_STATUSES:
+            continue
+        log.error(
+            "order %s is %s here but open at %s: cancelling it there",
+            order.client_order_id,
+            order.status,
+            venue_id,
+        )
+        ref = OrderRef(
+            client_order_id=report.client_order_id,
+            venue_order_id=report.venue_order_id,
+            account=report.account,
+            instrument=report.instrument,
+        )
+        await manager.venues[venue_id].cancel(ref)
+        stale.append(report.client_order_id)
+    return tuple(stale)
 
 
 async def _handle_unknown(

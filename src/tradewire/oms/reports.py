@@ -76,7 +76,11 @@ def events_for_status(order: Order, report: OrderStatusReport, stamp: Stamp, inf
                 )
             )
         return events
-    if order.status in _UNCONFIRMED and report.venue_order_id is not None:
+    # Also an ack overtaken by our cancel (lost, or found at reconciliation): the order is live.
+    unacknowledged = order.status in _UNCONFIRMED or (
+        order.status is OrderStatus.PENDING_CANCEL and order.venue_order_id is None
+    )
+    if unacknowledged and report.venue_order_id is not None:
         events.append(
             OrderAccepted(
                 **stamp(report.ts_event),
@@ -88,8 +92,8 @@ def events_for_status(order: Order, report: OrderStatusReport, stamp: Stamp, inf
     ending = _ENDINGS.get(status)
     if ending is None:
         # Accepted / partially filled / filled: fills arrive as fill reports. A live order at the
-        # quantity our pending amend asked for is that amend, confirmed.
-        if order.pending_quantity is not None and report.quantity == order.pending_quantity:
+        # quantity our pending amend asked for, and not as it stood before, is that amend, confirmed.
+        if _shows_amend(order, report):
             events.append(
                 OrderReplaced(
                     **stamp(report.ts_event),
@@ -98,6 +102,15 @@ def events_for_status(order: Order, report: OrderStatusReport, stamp: Stamp, inf
                     limit_price=report.limit_price,
                     stop_price=report.stop_price,
                     inferred=inferred,
+                )
+            )
+        elif order.pending_quantity is not None and status is VenueOrderStatus.FILLED:
+            # Filled at the old quantity: the amend came too late, and its refusal may be lost.
+            events.append(
+                OrderReplaceRejected(
+                    **stamp(report.ts_event),
+                    client_order_id=order.client_order_id,
+                    reason=f"the venue filled the order at {report.quantity} before the amend",
                 )
             )
         return events
@@ -120,6 +133,27 @@ def events_for_status(order: Order, report: OrderStatusReport, stamp: Stamp, inf
         )
     )
     return events
+
+
+def _shows_amend(order: Order, report: OrderStatusReport) -> bool:
+    """Whether `report` is the venue's order after our pending amend: at the amended quantity and
+    prices (each price the report carries), and either different from the order as it stood (only
+    the amend changes it), or, when identical (an amend that changed nothing), stamped no earlier
+    than the amend was requested. A late or repeated report from before an amend of prices only
+    has the same quantity but the old prices: it must not pass for the amend, or the ledger would
+    keep the old prices while the venue works the new ones."""
+    if order.pending_quantity is None or report.quantity != order.pending_quantity:
+        return False
+    prices = order.pending_prices
+    if prices is not None and (
+        (report.limit_price is not None and report.limit_price != prices.limit_price)
+        or (report.stop_price is not None and report.stop_price != prices.stop_price)
+    ):
+        return False
+    before = (order.quantity, order.limit_price, order.stop_price)
+    if (report.quantity, report.limit_price, report.stop_price) != before:
+        return True
+    return report.ts_event >= order.updated_at
 
 
 def event_for_fill(
@@ -176,3 +210,34 @@ def event_for_cancel_reject(
             reason=report.reason,
         )
     return None  # the order already moved on (filled or canceled): nothing left to refuse
+
+
+_LIVE_AT_VENUE = frozenset({VenueOrderStatus.ACCEPTED, VenueOrderStatus.PARTIALLY_FILLED})
+
+
+def events_for_unanswered_request(
+    order: Order, report: OrderStatusReport, stamp: Stamp
+) -> list[OrderCancelRejected | OrderReplaceRejected]:
+    """At start-up, after `report` was applied: a cancel or amend the venue's live order does not
+    reflect never reached it (nothing of ours can be in flight then), so it is refused, not resent.
+
+    While running the same report may simply predate the request, so this is for start-up only."""
+    if report.status not in _LIVE_AT_VENUE:
+        return []
+    if order.status is OrderStatus.PENDING_CANCEL:
+        return [
+            OrderCancelRejected(
+                **stamp(),
+                client_order_id=order.client_order_id,
+                reason="the venue still works the order at start-up: the cancel never reached it",
+            )
+        ]
+    if order.status is OrderStatus.PENDING_REPLACE and order.pending_quantity is not None:
+        return [
+            OrderReplaceRejected(
+                **stamp(),
+                client_order_id=order.client_order_id,
+                reason="the venue still works the order unamended at start-up: the amend never reached it",
+            )
+        ]
+    return []
