@@ -17,7 +17,9 @@ from typing import Protocol
 
 import pytest
 
-from tradewire.domain.clock import ManualClock
+from tests.fakes.exchange import FakeExchange
+from tests.venues.ccxt import on_fake as ccxt_on_fake
+from tradewire.domain.clock import LiveClock, ManualClock
 from tradewire.domain.enums import (
     VENUE_TERMINAL_STATUSES,
     OrderType,
@@ -36,8 +38,10 @@ from tradewire.domain.reports import (
     OrderStatusReport,
 )
 from tradewire.domain.values import ZERO
+from tradewire.venues.ccxt.client import CcxtVenue
+from tradewire.venues.failover import PRIMARY, Connection, FailoverVenue
 from tradewire.venues.paper import PaperVenue, PaperVenueConfig
-from tradewire.venues.port import OrderRef, VenueClient
+from tradewire.venues.port import ConnectionHandler, OrderRef, QuoteHandler, ReportHandler, VenueClient
 
 WAIT_SECONDS = 5.0
 
@@ -101,24 +105,102 @@ async def paper_adapter(directory: Path) -> AsyncIterator[Adapter]:
         await venue.close()
 
 
-ADAPTERS: list[AdapterFactory] = [paper_adapter]
+@asynccontextmanager
+async def failover_adapter(directory: Path) -> AsyncIterator[Adapter]:
+    """The paper venue behind the failover wrapper, with a backup session it never needs here."""
+    async with paper_adapter(directory) as (primary, driver):
+        assert isinstance(primary, PaperVenue)
+        backup = Connection("backup-1", primary.new_session)
+        venue = FailoverVenue([Connection(PRIMARY, primary.new_session), backup], first=primary)
+        try:
+            yield venue, driver
+        finally:
+            await venue.close()
+
+
+# --- the ccxt venue against the local fake exchange ---------------------------------------------------
+
+
+@dataclass
+class FakeExchangeDriver:
+    """Drives a `CcxtVenue` whose exchange is the local fake (tests/fakes/exchange): the fake's book
+    stays at its starting touch (99/101) unless a test moves it, and every request is real I/O."""
+
+    fake: FakeExchange
+    account: AccountId
+    instrument: Instrument
+    fillable_quantity: Decimal = Decimal("0.01")
+
+    def passive_price(self, side: Side) -> Decimal:
+        bid, ask = self.fake.engine.top(ccxt_on_fake.BOOK)
+        away = 100 * self.instrument.tick_size
+        return bid - away if side is Side.BUY else ask + away
+
+    async def advance(self) -> None:
+        await asyncio.sleep(0.01)
+
+
+class SubscribedCcxtVenue(CcxtVenue):
+    """`CcxtVenue` whose `connect` returns once the fake exchange has the user-data subscription.
+
+    ccxt.pro gives no signal when an exchange has taken a subscription, so the adapter's `connect`
+    returns while it is still being made; an order that fills within those milliseconds is learned
+    from the reconciliation the engine runs after every connect (docs/venues/ccxt.md). The suite
+    submits right after connecting, so it waits for what the fake's server sees."""
+
+    def __init__(self, fake: FakeExchange, exchange: str, api_key: str, directory: Path) -> None:
+        config = ccxt_on_fake.fake_config(fake, exchange, directory)
+        super().__init__(config, LiveClock(), ccxt_on_fake.credentials(api_key))
+        self._subscribed = ccxt_on_fake.subscribed(fake, exchange, api_key)
+
+    async def connect(
+        self, on_report: ReportHandler, on_quote: QuoteHandler, on_connection: ConnectionHandler
+    ) -> None:
+        await super().connect(on_report, on_quote, on_connection)
+        await ccxt_on_fake.until(self._subscribed, "the user-data subscription")
+
+
+def ccxt_adapter(exchange: str) -> AdapterFactory:
+    @asynccontextmanager
+    async def factory(directory: Path) -> AsyncIterator[Adapter]:
+        async with FakeExchange() as fake:
+            # An account holding only quote currency: its spot position is exactly what it bought.
+            fake.add_account("contract-key", {"USDT": Decimal(1_000_000)})
+            venue = SubscribedCcxtVenue(fake, exchange, "contract-key", directory)
+            [instrument] = venue.instruments()
+            try:
+                yield venue, FakeExchangeDriver(fake, ccxt_on_fake.ACCOUNT, instrument)
+            finally:
+                await venue.close()
+
+    factory.__name__ = f"ccxt_{exchange}_adapter"
+    return factory
+
+
+ADAPTERS: list[AdapterFactory] = [
+    paper_adapter,
+    failover_adapter,
+    ccxt_adapter("binance"),
+    ccxt_adapter("bybit"),
+]
 
 
 # --- the suite -------------------------------------------------------------------------------------
 
 
 class Received:
-    """What the adapter delivered, and whether anything arrived while a request was in progress."""
+    """What the adapter delivered, and whether a report about an order arrived while a request about
+    that order was in progress."""
 
     def __init__(self) -> None:
         self.reports: list[ExecutionReport] = []
         self.quotes: list[Quote] = []
         self.connection: list[tuple[VenueId, bool]] = []
-        self.in_request = False
+        self.in_request: ClientOrderId | None = None
         self.delivered_during_request = False
 
     def on_report(self, report: ExecutionReport) -> None:
-        self.delivered_during_request |= self.in_request
+        self.delivered_during_request |= report.client_order_id == self.in_request
         self.reports.append(report)
 
     def on_quote(self, quote: Quote) -> None:
@@ -171,16 +253,18 @@ class Session:
     def resting_order(self, side: Side = Side.BUY) -> OrderSpec:
         return self.order(side, OrderType.LIMIT, self.driver.passive_price(side))
 
-    async def request(self, call: Awaitable[None]) -> None:
-        """Await a request, noting any report that arrives before it returns.
+    async def request(self, call: Awaitable[None], about: ClientOrderId | None = None) -> None:
+        """Await a request, noting any report about the order `about` that arrives before it returns.
 
-        A coroutine runs only when awaited, so the flag is set for the whole request.
+        A coroutine runs only when awaited, so the mark is set for the whole request. Reports about
+        other orders may arrive meanwhile: over a network the venue's stream does not pause while a
+        request is on its way.
         """
-        self.received.in_request = True
+        self.received.in_request = about
         try:
             await call
         finally:
-            self.received.in_request = False
+            self.received.in_request = None
 
     async def until(self, condition: Callable[[], bool]) -> None:
         deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
@@ -291,9 +375,9 @@ async def test_reports_are_never_delivered_from_inside_a_request(session: Sessio
     market = session.order()
     resting = session.resting_order(Side.SELL)
 
-    await session.request(session.venue.submit(market))
-    await session.request(session.venue.submit(resting))
-    await session.request(session.venue.cancel(ref(resting)))
+    await session.request(session.venue.submit(market), about=market.client_order_id)
+    await session.request(session.venue.submit(resting), about=resting.client_order_id)
+    await session.request(session.venue.cancel(ref(resting)), about=resting.client_order_id)
     await session.until(lambda: session.last_status(resting.client_order_id) is not None)
     await session.until(lambda: session.last_status(market.client_order_id) is not None)
 

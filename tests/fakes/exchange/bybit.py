@@ -319,7 +319,9 @@ class BybitFrontEnd:
                 session.account = account
                 session.send({**base, "success": True})
             else:
-                session.send({**base, "success": False, "ret_msg": "Invalid apikey"})
+                # As Bybit answers a refused key: the failed request is echoed back.
+                request = {"op": "auth", "args": args}
+                session.send({**base, "success": False, "ret_msg": "error:USVC1111", "request": request})
         elif op == "subscribe":
             if session.account is None:
                 session.send({**base, "success": False, "ret_msg": "Request not authorized"})
