@@ -353,4 +353,4 @@ ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = typing.get_args(OrderEvent)
 
 def snapshot(order: Order) -> dict[str, object]:
     """Every slot of an order, to prove an event changed nothing."""
-    return {name: getattr(order, name) for name in Order.__slots__}
+    return {name: getattr(order, name) for name in Order.__struct_fields__}

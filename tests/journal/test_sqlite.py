@@ -13,7 +13,7 @@ from tradewire.journal.errors import (
     JournalSchemaError,
     JournalWriteError,
 )
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import REPLAY_BATCH, SqliteJournal
 from tradewire.journal.store import Durability, JournalStore
 
 from . import T0, numbered_fill
@@ -244,3 +244,19 @@ async def test_a_gap_in_the_sequence_is_reported_on_replay(path: Path) -> None:
     with pytest.raises(JournalCorrupt, match=r"record 2 is missing \(next stored: 3\)"):
         list(journal.replay())
     await journal.close()
+
+
+async def test_a_journal_longer_than_a_fetch_batch_replays_whole_and_finds_a_gap_past_it(path: Path) -> None:
+    count = 2 * REPLAY_BATCH + 7
+    async with SqliteJournal(path, "os") as journal:
+        for number in range(1, count + 1):
+            journal.append(numbered_fill(number))
+
+    replayed = list(SqliteJournal(path).replay())
+
+    assert [sequence for sequence, _ in replayed] == list(range(1, count + 1))
+    assert replayed[-1] == (count, numbered_fill(count))
+    with raw(path) as connection:
+        connection.execute("DELETE FROM journal WHERE sequence = ?", (REPLAY_BATCH + 1,))
+    with pytest.raises(JournalCorrupt, match=rf"record {REPLAY_BATCH + 1} is missing"):
+        list(SqliteJournal(path).replay())

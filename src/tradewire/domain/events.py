@@ -5,9 +5,9 @@ Every journal record carries an ID, when it happened (`ts_event`) and when we re
 events the engine derived from a venue report during reconciliation rather than from a live message.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 import msgspec
 
@@ -20,6 +20,7 @@ from tradewire.domain.enums import (
     TimeInForce,
     TradingState,
 )
+from tradewire.domain.health import VenueHealth
 from tradewire.domain.ids import (
     AccountId,
     ClientOrderId,
@@ -35,7 +36,7 @@ from tradewire.domain.limits import Limits
 from tradewire.domain.signals import Signal
 
 
-class OrderSpec(msgspec.Struct, frozen=True, kw_only=True):
+class OrderSpec(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What was decided to send: one order, one venue, one account."""
 
     client_order_id: ClientOrderId
@@ -64,8 +65,12 @@ class Header(TypedDict):
     ts_recorded: datetime
 
 
-class Record(msgspec.Struct, frozen=True, kw_only=True, tag=True):
-    """Base of everything in the journal."""
+class Record(msgspec.Struct, frozen=True, kw_only=True, tag=True, gc=False):
+    """Base of everything in the journal.
+
+    `gc=False`: a record is immutable and holds only values made before it, so it can never be part
+    of a reference cycle; untracked, the millions a replay decodes cost the garbage collector nothing.
+    """
 
     event_id: EventId
     ts_event: datetime
@@ -223,6 +228,18 @@ class OrderModifyDenied(Record, frozen=True, kw_only=True):
     reason: str
 
 
+class VenueRequestRetried(Record, frozen=True, kw_only=True):
+    """The venue (or our rate budget for it) refused a request as busy without acting on it; it
+    will be tried again after `delay`. Changes no state: the audit trail of a bounded retry."""
+
+    client_order_id: ClientOrderId
+    request: Literal["submit", "cancel", "modify"]
+    attempt: int
+    """The try that was refused, from 1."""
+    reason: str
+    delay: timedelta
+
+
 class TradingStateChanged(Record, frozen=True, kw_only=True):
     """The kill switch at one scope moved. The effective state of an order is the most restrictive
     of the portfolio's, its account's and its strategy's."""
@@ -249,6 +266,44 @@ class TradingDayStarted(Record, frozen=True, kw_only=True):
     baseline_pnl: Decimal
 
 
+class OrderHeld(Record, frozen=True, kw_only=True):
+    """A pending-new order that passed risk while its instrument's session was closed: it waits,
+    unsent, and is checked again and sent at `release_at` (see docs/sessions.md). Its status stays
+    pending-new; the ledger knows it is held until its status moves on."""
+
+    spec: OrderSpec
+    release_at: datetime
+    reason: str
+
+
+class PositionRolledOver(Record, frozen=True, kw_only=True):
+    """An account's position carried over a session boundary (the FX 17:00 New York rollover, an
+    exchange's close), with the mark it crossed at: the record swap, funding and statements start from."""
+
+    account: AccountId
+    instrument: InstrumentId
+    venue: VenueId
+    quantity: Decimal
+    mark_price: Decimal | None
+    """The mid at the boundary; None when no quote was known."""
+    calendar: str
+    session: date
+    """The trading date of the session that ended."""
+    boundary: datetime
+
+
+class VenueHealthChanged(Record, frozen=True, kw_only=True):
+    """A venue's health or active connection changed (see `domain/health.py`). For the audit trail
+    and alerts only: health is not folded into state, because after a restart every venue is
+    connected and reconciled afresh, so health from before it says nothing about now."""
+
+    venue: VenueId
+    health: VenueHealth
+    connection: str
+    attempt: int = 0
+    reason: str
+
+
 Command = CancelOrder | ModifyOrder
 OrderEvent = (
     OrderCreated
@@ -272,7 +327,11 @@ JournalRecord = (
     | IllegalTransition
     | InternalCross
     | OrderModifyDenied
+    | VenueRequestRetried
     | TradingStateChanged
     | RiskLimitsChanged
     | TradingDayStarted
+    | OrderHeld
+    | PositionRolledOver
+    | VenueHealthChanged
 )

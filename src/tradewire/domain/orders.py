@@ -9,7 +9,10 @@ to the status the order had before it.
 
 from datetime import datetime
 from decimal import Decimal
+from sys import intern
 from typing import Final
+
+import msgspec
 
 from tradewire.domain.enums import OrderStatus, OrderType, Side, TimeInForce
 from tradewire.domain.errors import TradewireError
@@ -27,13 +30,13 @@ from tradewire.domain.events import (
     OrderRejected,
     OrderReplaced,
     OrderReplaceRejected,
-    OrderSpec,
     OrderSubmitted,
 )
 from tradewire.domain.ids import (
     AccountId,
     ClientOrderId,
     InstrumentId,
+    SignalId,
     StrategyId,
     VenueId,
     VenueOrderId,
@@ -48,6 +51,8 @@ PREVIOUS: Final = "previous"
 
 Target = OrderStatus | str
 _LIVE = (S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_FILLED)
+_WORKING = frozenset({*_LIVE, S.PENDING_NEW, S.PENDING_CANCEL, S.PENDING_REPLACE})
+"""Statuses in which some quantity may still execute at the venue."""
 
 TRANSITIONS: Final[dict[tuple[OrderStatus, type[OrderEvent]], Target]] = {
     (S.PENDING_NEW, OrderSubmitted): S.SUBMITTED,
@@ -121,87 +126,100 @@ class IllegalTransitionError(TradewireError):
         super().__init__(f"order {order.client_order_id}: {self.detail}")
 
 
-class Order:
-    """One order's state, changed only by `apply`. A fold of its events."""
+class AmendPrices(msgspec.Struct, frozen=True, gc=False):
+    """The prices an amend in flight asks for: with its quantity, what tells the venue's amended
+    order from the order as it stood (an amend of prices only keeps the quantity)."""
 
-    __slots__ = (
-        "account",
-        "average_fill_price",
-        "client_order_id",
-        "created_at",
-        "fees",
-        "filled_quantity",
-        "instrument",
-        "limit_price",
-        "order_type",
-        "overfilled",
-        "pending_quantity",
-        "previous_status",
-        "quantity",
-        "reason",
-        "reduce_only",
-        "route",
-        "side",
-        "signal_id",
-        "signal_price",
-        "status",
-        "stop_price",
-        "strategy",
-        "time_in_force",
-        "updated_at",
-        "venue",
-        "venue_order_id",
-    )
+    limit_price: Decimal | None
+    stop_price: Decimal | None
 
-    def __init__(self, spec: OrderSpec, status: OrderStatus, created_at: datetime) -> None:
-        self.client_order_id: ClientOrderId = spec.client_order_id
-        self.account: AccountId = spec.account
-        self.strategy: StrategyId = spec.strategy
-        self.instrument: InstrumentId = spec.instrument
-        self.venue: VenueId = spec.venue
-        self.side: Side = spec.side
-        self.order_type: OrderType = spec.order_type
-        self.quantity: Decimal = spec.quantity
-        self.limit_price: Decimal | None = spec.limit_price
-        self.stop_price: Decimal | None = spec.stop_price
-        self.time_in_force: TimeInForce = spec.time_in_force
-        self.signal_id = spec.signal_id
-        self.signal_price = spec.signal_price
-        self.reduce_only = spec.reduce_only
-        self.route = spec.route
-        self.status = status
-        self.previous_status: OrderStatus | None = None
-        self.venue_order_id: VenueOrderId | None = None
-        self.filled_quantity = ZERO
-        self.average_fill_price: Decimal | None = None
-        self.fees = ZERO
-        self.reason: str | None = None
-        self.overfilled = False
-        self.pending_quantity: Decimal | None = None
-        """The quantity an amend in flight asks for."""
-        self.created_at = created_at
-        self.updated_at = created_at
+
+class Order(msgspec.Struct, kw_only=True, eq=False, gc=False):
+    """One order's state, changed only by `apply`. A fold of its events.
+
+    A struct rather than a plain class for memory: a restarted engine holds every order it ever
+    journaled. `gc=False` because an order holds only immutable values (it can be in no reference
+    cycle), so hundreds of thousands of closed orders cost the garbage collector nothing;
+    `eq=False` keeps identity equality and hashing, as for any mutable object.
+    """
+
+    client_order_id: ClientOrderId
+    account: AccountId
+    strategy: StrategyId
+    instrument: InstrumentId
+    venue: VenueId
+    side: Side
+    order_type: OrderType
+    quantity: Decimal
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    time_in_force: TimeInForce
+    signal_id: SignalId | None
+    signal_price: Decimal | None
+    reduce_only: bool
+    route: str | None
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    previous_status: OrderStatus | None = None
+    venue_order_id: VenueOrderId | None = None
+    filled_quantity: Decimal = ZERO
+    average_fill_price: Decimal | None = None
+    fees: Decimal = ZERO
+    reason: str | None = None
+    overfilled: bool = False
+    pending_quantity: Decimal | None = None
+    """The quantity an amend in flight asks for."""
+    pending_prices: AmendPrices | None = None
+    """Its prices; set and cleared with `pending_quantity` (one slot, empty but while amending)."""
 
     @classmethod
     def create(cls, event: OrderCreated | OrderDenied) -> "Order":
-        if isinstance(event, OrderDenied):
-            order = cls(event.spec, S.DENIED, event.ts_event)
-            order.reason = event.reason
-            return order
-        return cls(event.spec, S.PENDING_NEW, event.ts_event)
+        spec = event.spec
+        status, reason = (S.DENIED, event.reason) if isinstance(event, OrderDenied) else (S.PENDING_NEW, None)
+        # Names every order of an account repeats are kept once (a replayed journal decodes a fresh
+        # copy of each per record).
+        return cls(
+            client_order_id=spec.client_order_id,
+            account=AccountId(intern(spec.account)),
+            strategy=StrategyId(intern(spec.strategy)),
+            instrument=InstrumentId(intern(spec.instrument)),
+            venue=VenueId(intern(spec.venue)),
+            side=spec.side,
+            order_type=spec.order_type,
+            quantity=spec.quantity,
+            limit_price=spec.limit_price,
+            stop_price=spec.stop_price,
+            time_in_force=spec.time_in_force,
+            signal_id=spec.signal_id,
+            signal_price=spec.signal_price,
+            reduce_only=spec.reduce_only,
+            route=None if spec.route is None else intern(spec.route),
+            status=status,
+            reason=reason,
+            created_at=event.ts_event,
+            updated_at=event.ts_event,
+        )
 
     @property
     def worst_case_leaves(self) -> Decimal:
-        """What may still execute: with an amend in flight, the larger of the two quantities."""
-        leaves = self.leaves_quantity
-        if self.pending_quantity is None or not leaves:
+        """What may still execute: with an amend in flight, the larger of the two quantities.
+
+        Written out rather than built on `leaves_quantity`: the working totals read it twice per
+        event of an open order."""
+        if self.status not in _WORKING:
+            return ZERO
+        leaves = self.quantity - self.filled_quantity
+        if leaves <= 0:
+            return ZERO
+        if self.pending_quantity is None:
             return leaves
         return max(self.quantity, self.pending_quantity) - self.filled_quantity
 
     @property
     def leaves_quantity(self) -> Decimal:
         """Quantity still working at the venue (zero once terminal)."""
-        if self.status not in (*_LIVE, S.PENDING_NEW, S.PENDING_CANCEL, S.PENDING_REPLACE):
+        if self.status not in _WORKING:
             return ZERO
         return max(self.quantity - self.filled_quantity, ZERO)
 
@@ -211,36 +229,46 @@ class Order:
         return (self.status, event_type) in TRANSITIONS
 
     def apply(self, event: OrderEvent) -> None:
-        """Move the order by one event, or raise `IllegalTransitionError` and change nothing."""
-        target = TRANSITIONS.get((self.status, type(event)))
+        """Move the order by one event, or raise `IllegalTransitionError` and change nothing.
+
+        Checks the event's type once per kind of effect: replay runs this for every journaled event.
+        """
+        kind = type(event)
+        target = TRANSITIONS.get((self.status, kind))
         if target is None:
             raise IllegalTransitionError(self, event)
-        if isinstance(event, OrderFilled) and event.quantity <= 0:
-            raise IllegalTransitionError(self, event, f"a fill of {event.quantity} is not a fill")
-        if type(event) in _AMEND_ANSWERS and self.pending_quantity is None:
-            raise IllegalTransitionError(self, event, f"{type(event).__name__} but no amend is pending")
-        if isinstance(event, OrderAccepted) and self.previous_status in (S.PENDING_NEW, S.SUBMITTED):
-            # The ack raced our cancel/amend: if that is refused, the order is live, not in flight.
-            self.previous_status = S.ACCEPTED
-        if isinstance(event, OrderPendingReplace):
-            self.pending_quantity = event.quantity
-        if isinstance(event, OrderReplaced | OrderReplaceRejected):
+        if kind in _AMEND_ANSWERS:
+            if self.pending_quantity is None:
+                raise IllegalTransitionError(self, event, f"{kind.__name__} but no amend is pending")
             self.pending_quantity = None
-        if isinstance(event, OrderReplaced):
-            self._apply_replace(event)
-        elif isinstance(event, OrderFilled):
+            self.pending_prices = None
+        if isinstance(event, OrderFilled):
+            if event.quantity <= 0:
+                raise IllegalTransitionError(self, event, f"a fill of {event.quantity} is not a fill")
             self._apply_fill(event)
-        elif self.status in _ENDED:
-            self.overfilled = self.filled_quantity > self.quantity  # a refused amend on an ended order
-        elif self.status is S.PENDING_CANCEL and isinstance(event, OrderReplaceRejected):
-            if self.filled_quantity >= self.quantity:
-                self.status = S.FILLED  # fills held for the refused amend had completed the order
+        elif isinstance(event, OrderReplaced):
+            self._apply_replace(event)
         else:
-            self._move(target)
-        if isinstance(event, OrderAccepted) and self.venue_order_id is None:
-            self.venue_order_id = event.venue_order_id
-        if isinstance(event, OrderRejected | OrderCancelRejected | OrderReplaceRejected | OrderCanceled):
-            self.reason = event.reason or self.reason
+            if isinstance(event, OrderAccepted):
+                if self.previous_status in (S.PENDING_NEW, S.SUBMITTED):
+                    # The ack raced our cancel/amend: if that is refused, the order is live, not in flight.
+                    self.previous_status = S.ACCEPTED
+                if self.venue_order_id is None:
+                    self.venue_order_id = event.venue_order_id
+            elif isinstance(event, OrderPendingReplace):
+                self.pending_quantity = event.quantity
+                self.pending_prices = AmendPrices(event.limit_price, event.stop_price)
+            elif isinstance(
+                event, OrderRejected | OrderCancelRejected | OrderReplaceRejected | OrderCanceled
+            ):
+                self.reason = event.reason or self.reason
+            if self.status in _ENDED:
+                self.overfilled = self.filled_quantity > self.quantity  # a refused amend on an ended order
+            elif self.status is S.PENDING_CANCEL and kind is OrderReplaceRejected:
+                if self.filled_quantity >= self.quantity:
+                    self.status = S.FILLED  # fills held for the refused amend had completed the order
+            else:
+                self._move(target)
         self.updated_at = event.ts_event
 
     def _move(self, target: Target) -> None:
@@ -268,13 +296,20 @@ class Order:
     def _apply_fill(self, fill: OrderFilled) -> None:
         if fill.venue_order_id is not None and self.venue_order_id is None:
             self.venue_order_id = fill.venue_order_id
-        total = self.filled_quantity + fill.quantity
-        previous_average = self.average_fill_price or ZERO
-        self.average_fill_price = (
-            previous_average * self.filled_quantity + fill.price * fill.quantity
-        ) / total
+        if self.filled_quantity:
+            total = self.filled_quantity + fill.quantity
+            previous_average = self.average_fill_price or ZERO
+            self.average_fill_price = (
+                previous_average * self.filled_quantity + fill.price * fill.quantity
+            ) / total
+            self.fees += fill.fee
+        else:
+            # The first fill's own numbers, shared rather than recomputed to equal values: every
+            # order stays in memory for the life of the engine, and most have a single fill.
+            total = fill.quantity
+            self.average_fill_price = fill.price
+            self.fees = fill.fee
         self.filled_quantity = total
-        self.fees += fill.fee
         # An amend in flight may already be live at the venue: complete at the larger quantity.
         complete_at = max(self.quantity, self.pending_quantity or self.quantity)
         if total > complete_at:

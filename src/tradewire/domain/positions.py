@@ -9,7 +9,7 @@ always equals the exact sum of every fill's P&L at the mark. Fees are kept apart
 instrument's quote currency (a fee charged in another currency is recorded on the fill as charged).
 """
 
-from decimal import Context, Decimal, localcontext
+from decimal import Context, Decimal, getcontext, localcontext, setcontext
 
 from tradewire.domain.enums import Side
 from tradewire.domain.ids import AccountId, InstrumentId, StrategyId
@@ -63,7 +63,11 @@ class Position:
 
     def apply_fill(self, side: Side, quantity: Decimal, price: Decimal, fee: Decimal) -> Decimal:
         """Apply one fill; returns the P&L it realized (before fees)."""
-        with localcontext(_EXACT):
+        outer = getcontext()
+        # Not `localcontext(_EXACT)`: that copies the context, and replay applies two positions
+        # per fill. Nothing here reads the context's flags, so sharing the one context is safe.
+        setcontext(_EXACT)
+        try:
             signed = quantity if side is Side.BUY else -quantity
             held = self.quantity
             realized = ZERO
@@ -83,6 +87,8 @@ class Position:
             self.quantity = held + signed
             self.realized_pnl += realized
             self.fees += fee
+        finally:
+            setcontext(outer)
         if side is Side.BUY:
             self.bought += quantity
         else:

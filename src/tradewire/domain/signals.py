@@ -23,7 +23,7 @@ PRICE_TYPES = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
 STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
 
 
-class Signal(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Signal(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """An order intent (side + quantity or notional) or a target position for one instrument."""
 
     strategy: str

@@ -7,6 +7,8 @@ which decode as timezone-aware UTC. A naive datetime is refused on encode, becau
 back as a different instant on a machine in another time zone.
 """
 
+from collections.abc import Callable
+
 import msgspec
 
 from tradewire.domain.events import JournalRecord
@@ -22,9 +24,10 @@ def encode(record: JournalRecord) -> bytes:
     return _encoder.encode(record)
 
 
-def decode(payload: bytes) -> JournalRecord:
-    """The record stored in `payload`; raises `msgspec.DecodeError` if it is not one."""
-    return _decoder.decode(payload)
+decode: Callable[[bytes], JournalRecord] = _decoder.decode
+"""The record stored in a payload; raises `msgspec.DecodeError` if it is not one.
+
+msgspec's decoder itself, not wrapped in a function: replay calls it for every record."""
 
 
 def record_kind(record: JournalRecord) -> str:

@@ -54,6 +54,8 @@ SCHEMA_VERSION: Final = 1
 _SYNCHRONOUS: Final[Mapping[Durability, str]] = {"fsync": "FULL", "os": "NORMAL"}
 _BUSY_TIMEOUT_SECONDS: Final = 5.0
 _CHECKPOINT_INTERVAL_SECONDS: Final = 1.0
+REPLAY_BATCH: Final = 1000
+"""Rows fetched from SQLite at a time on replay."""
 _INSERT: Final = "INSERT INTO journal (sequence, kind, ts_recorded, payload) VALUES (?, ?, ?, ?)"
 _Entry = tuple[int, JournalRecord, bytes]
 """Sequence, record and its encoded payload; `None` on the queue tells the writer to stop."""
@@ -175,24 +177,27 @@ class SqliteJournal:
             f"{self._path.resolve().as_uri()}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_SECONDS
         )
         try:
+            # Only what the fold needs: a million rows each build a tuple, so every column counts.
             rows = connection.execute(
-                "SELECT sequence, kind, payload FROM journal WHERE sequence > ? ORDER BY sequence",
-                (after,),
+                "SELECT sequence, payload FROM journal WHERE sequence > ? ORDER BY sequence", (after,)
             )
+            rows.arraysize = REPLAY_BATCH
             expected = max(after, 0) + 1
-            for sequence, kind, payload in rows:
-                if sequence != expected:
-                    raise JournalCorrupt(
-                        f"journal {self._path}: record {expected} is missing (next stored: {sequence})"
-                    )
-                try:
-                    record = decode(payload)
-                except msgspec.DecodeError as error:
-                    raise JournalCorrupt(
-                        f"journal {self._path}: record {sequence} ({kind}) cannot be decoded: {error}"
-                    ) from error
-                yield sequence, record
-                expected += 1
+            while batch := rows.fetchmany():
+                for sequence, payload in batch:
+                    if sequence != expected:
+                        raise JournalCorrupt(
+                            f"journal {self._path}: record {expected} is missing (next stored: {sequence})"
+                        )
+                    try:
+                        record = decode(payload)
+                    except msgspec.DecodeError as error:
+                        raise JournalCorrupt(
+                            f"journal {self._path}: record {sequence} ({_kind_of(connection, sequence)})"
+                            f" cannot be decoded: {error}"
+                        ) from error
+                    yield sequence, record
+                    expected += 1
         finally:
             connection.close()
 
@@ -413,6 +418,12 @@ def _ensure_schema(connection: sqlite3.Connection, path: Path) -> None:
     except BaseException:
         _rollback(connection)
         raise
+
+
+def _kind_of(connection: sqlite3.Connection, sequence: int) -> str:
+    """The stored type tag of a record, read only to name an undecodable one."""
+    (kind,) = connection.execute("SELECT kind FROM journal WHERE sequence = ?", (sequence,)).fetchone()
+    return str(kind)
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
