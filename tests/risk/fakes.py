@@ -14,12 +14,13 @@ from tests.factories import ES, T0, make_spec
 from tests.runtime.engines import paper_of
 from tradewire.domain.enums import AssetClass, OrderType, Side, TradingState
 from tradewire.domain.events import OrderSpec
-from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, StrategyId
+from tradewire.domain.health import VenueStatus
+from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, StrategyId, VenueId
 from tradewire.domain.instruments import Instrument
 from tradewire.domain.limits import Scope
 from tradewire.domain.market import Quote
 from tradewire.domain.values import ZERO
-from tradewire.risk.view import Exposures, OrderFacts
+from tradewire.risk.view import Exposures, OrderFacts, SessionState
 from tradewire.runtime.node import Engine
 from tradewire.venues.port import OrderRef
 
@@ -35,6 +36,9 @@ class FakeRiskView:
         self.currencies: dict[str, str] = {}
         self.pnl: dict[str, Decimal | None] = {}
         self.states: dict[str, TradingState] = {}
+        self.sessions: dict[InstrumentId, SessionState] = {}
+        self.venue_statuses: dict[VenueId, VenueStatus] = {}
+        """Venues not listed are not supervised: orders to them may go."""
 
     # --- arranging ---
 
@@ -74,6 +78,14 @@ class FakeRiskView:
 
     def state(self, scope: Scope) -> TradingState:
         return self.states.get(str(scope), TradingState.ACTIVE)
+
+    def venue_status(self, venue: VenueId) -> VenueStatus | None:
+        return self.venue_statuses.get(venue)
+
+    def session_state(self, instrument: Instrument, now: datetime) -> SessionState:
+        return self.sessions.get(
+            instrument.instrument_id, SessionState(calendar=instrument.calendar, open=True)
+        )
 
 
 def quote_of(

@@ -115,6 +115,30 @@ def test_a_reducing_order_passes_position_limits_exceeded_at_every_scope() -> No
     assert denial is not None and denial.reason.endswith(", portfolio")
 
 
+def test_new_limits_apply_to_the_next_order_through_the_same_gate() -> None:
+    gate, view = RiskGate(), FakeRiskView().hold("account:acct-1", "8")
+    loose = limit_book({ACCOUNT_1: position_limit("100")})
+    assert gate.check(facts_of(quantity="3"), loose, view) is None
+
+    tight = loose.with_limits(ACCOUNT_1, position_limit("10"))
+    denial = gate.check(facts_of(quantity="3"), tight, view)
+    assert denial is not None and denial.code == "position_limit"
+
+    lifted = tight.with_limits(ACCOUNT_1, Limits())
+    assert gate.check(facts_of(quantity="3"), lifted, view) is None
+
+
+def test_a_rate_limit_removed_and_set_again_starts_a_fresh_bucket() -> None:
+    gate, view = RiskGate(), FakeRiskView()
+    one_a_second = limit_book({ACCOUNT_1: Limits(max_orders_per_second=Decimal(1))})
+    assert gate.check(facts_of(), one_a_second, view) is None
+    denial = gate.check(facts_of(), one_a_second, view)
+    assert denial is not None and denial.code == "order_rate_limit"
+
+    assert gate.check(facts_of(), LimitBook(), view) is None
+    assert gate.check(facts_of(), one_a_second, view) is None
+
+
 # --- the risk view over the ledger aggregates scopes the way the gate relies on ---
 
 

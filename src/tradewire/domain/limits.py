@@ -25,7 +25,10 @@ class Scope(msgspec.Struct, frozen=True, order=True):
     id: str | None = None
 
     def __str__(self) -> str:
-        return self.kind.value if self.id is None else f"{self.kind.value}:{self.id}"
+        # `_value_` rather than `.value`: this runs several times per order (limit and kill-switch
+        # lookups are keyed by the scope's name), and `.value` is a Python-level property.
+        kind: str = self.kind._value_
+        return kind if self.id is None else f"{kind}:{self.id}"
 
     @classmethod
     def parse(cls, text: str) -> "Scope":

@@ -12,6 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from tradewire.domain.enums import AssetClass, Side, TradingState
+from tradewire.domain.health import VenueHealthBoard, VenueStatus
 from tradewire.domain.ids import AccountId, InstrumentId, StrategyId, VenueId
 from tradewire.domain.instruments import Catalog, Instrument
 from tradewire.domain.limits import Scope, ScopeKind
@@ -19,7 +20,9 @@ from tradewire.domain.market import QuoteBook
 from tradewire.domain.positions import Position
 from tradewire.domain.values import ZERO
 from tradewire.oms.ledger import Ledger
-from tradewire.risk.view import Exposures
+from tradewire.risk.view import Exposures, SessionState
+from tradewire.sessions import calendar_for
+from tradewire.sessions.policy import SessionPolicy
 
 
 class TradingDay:
@@ -30,8 +33,19 @@ class TradingDay:
     def __init__(self, start: time, zone: str) -> None:
         self.start = start
         self.zone = ZoneInfo(zone)
+        self._minute: float | None = None
+        self._day: date | None = None
 
     def of(self, moment: datetime) -> date:
+        """Asked for every order, so the last answer is kept for the rest of its minute: the day
+        turns on a whole local minute, and time zones are whole minutes off UTC."""
+        minute = moment.timestamp() // 60
+        if minute != self._minute or self._day is None:
+            self._day = self._day_of(moment)
+            self._minute = minute
+        return self._day
+
+    def _day_of(self, moment: datetime) -> date:
         local = moment.astimezone(self.zone)
         shifted = local - timedelta(hours=self.start.hour, minutes=self.start.minute)
         return shifted.date() + (timedelta(days=1) if self.start != time(0) else timedelta(0))
@@ -48,6 +62,8 @@ class LedgerRiskView:
         account_venues: Mapping[AccountId, VenueId] | None = None,
         base_currency: str,
         equivalents: Mapping[str, str],
+        sessions: SessionPolicy | None = None,
+        venue_health: VenueHealthBoard | None = None,
     ) -> None:
         self._ledger = ledger
         self._quotes = quotes
@@ -56,6 +72,8 @@ class LedgerRiskView:
         self._account_currencies = account_currencies
         self._base = base_currency
         self._equivalents = equivalents
+        self.sessions = sessions or SessionPolicy()
+        self._venue_health = venue_health or VenueHealthBoard()
 
     # --- positions and working orders ---
 
@@ -124,6 +142,21 @@ class LedgerRiskView:
 
     def state(self, scope: Scope) -> TradingState:
         return self._ledger.state_of(scope)
+
+    def venue_status(self, venue: VenueId) -> VenueStatus | None:
+        return self._venue_health.get(venue)
+
+    def session_state(self, instrument: Instrument, now: datetime) -> SessionState:
+        name = instrument.calendar
+        if not self.sessions.enforce:
+            return SessionState(calendar=name, open=True)
+        try:
+            calendar = calendar_for(name)
+            if calendar.is_open(now):
+                return SessionState(calendar=name, open=True)
+            return SessionState(calendar=name, open=False, next_open=calendar.next_open(now))
+        except ValueError as error:  # an unknown calendar, or an instant outside its loaded years
+            return SessionState(calendar=name, open=False, problem=str(error))
 
     # --- valuation ---
 

@@ -12,41 +12,58 @@ from tradewire.domain.events import Header
 from tradewire.domain.ids import ClientOrderId, EventId, SignalId
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_PAIRS = tuple(high + low for high in _DIGITS for low in _DIGITS)
+"""Every two-digit base 36 string, "00" to "zz", indexed by its value (0 to 1295)."""
+_PAIR = len(_PAIRS)
 
 
 def base36(number: int) -> str:
     if number < 0:
         raise ValueError("base36 takes a non-negative integer")
-    if number == 0:
-        return "0"
-    digits = []
-    while number:
-        number, remainder = divmod(number, 36)
-        digits.append(_DIGITS[remainder])
-    return "".join(reversed(digits))
+    if number < 36:
+        return _DIGITS[number]
+    if number < _PAIR:
+        return _PAIRS[number]  # 36 and up: the pair has no leading zero
+    high, low = divmod(number, _PAIR)
+    return base36(high) + _PAIRS[low]
+
+
+class _Sequence:
+    """`prefix + base36(n)` for n = 1, 2, 3... The digits above the last two change only every
+    1,296 numbers, so they are converted once per change and kept with the prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._count = 0
+        self._high = 0
+        self._head = prefix
+
+    def __next__(self) -> str:
+        self._count += 1
+        high, low = divmod(self._count, _PAIR)
+        if not high:
+            return self._prefix + (_DIGITS[low] if low < 36 else _PAIRS[low])
+        if high != self._high:
+            self._high = high
+            self._head = self._prefix + base36(high)
+        return self._head + _PAIRS[low]
 
 
 class IdGenerator:
     def __init__(self, started_at: datetime, prefix: str = "TW") -> None:
         stamp = base36(int(started_at.timestamp() * 1000))
-        self._order_prefix = f"{prefix}{stamp}-"
-        self._event_prefix = f"E{stamp}-"
-        self._signal_prefix = f"S{stamp}-"
-        self._orders = 0
-        self._events = 0
-        self._signals = 0
+        self._orders = _Sequence(f"{prefix}{stamp}-")
+        self._events = _Sequence(f"E{stamp}-")
+        self._signals = _Sequence(f"S{stamp}-")
 
     def client_order_id(self) -> ClientOrderId:
-        self._orders += 1
-        return ClientOrderId(self._order_prefix + base36(self._orders))
+        return ClientOrderId(next(self._orders))
 
     def event_id(self) -> EventId:
-        self._events += 1
-        return EventId(self._event_prefix + base36(self._events))
+        return EventId(next(self._events))
 
     def signal_id(self) -> SignalId:
-        self._signals += 1
-        return SignalId(self._signal_prefix + base36(self._signals))
+        return SignalId(next(self._signals))
 
 
 class Stamp:

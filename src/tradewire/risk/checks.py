@@ -5,6 +5,7 @@ it broke ("position 120000 + working buy 0 + order 50000 > limit 150000 EURUSD, 
 or None. The gate runs every check at every scope on every order that would reach a venue.
 """
 
+from datetime import UTC
 from decimal import Decimal
 
 from tradewire.domain.denials import Denial
@@ -102,11 +103,11 @@ def check_position(facts: OrderFacts, limits: Limits, scope: Scope, view: RiskVi
     if reduces_position(facts, position, working):
         return None
     worst = working + spec.quantity + (position if spec.side is Side.BUY else -position)
-    numbers = f"position {_fmt(position)} + working {spec.side} {_fmt(working)} + order {_fmt(spec.quantity)}"
     if limits.max_position_quantity is not None and worst > limits.max_position_quantity:
         return Denial(
             "position_limit",
-            f"{numbers} > limit {_fmt(limits.max_position_quantity)} {spec.instrument}, {scope}",
+            f"{_worst_case(position, working, facts)} > limit {_fmt(limits.max_position_quantity)} "
+            f"{spec.instrument}, {scope}",
         )
     price = facts.valuation_price
     if limits.max_position_notional is not None and price is None:
@@ -116,11 +117,17 @@ def check_position(facts: OrderFacts, limits: Limits, scope: Scope, view: RiskVi
         if notional > limits.max_position_notional:
             return Denial(
                 "position_notional_limit",
-                f"({numbers}) x {_fmt(price)} = {_fmt(notional)} > limit "
+                f"({_worst_case(position, working, facts)}) x {_fmt(price)} = {_fmt(notional)} > limit "
                 f"{_fmt(limits.max_position_notional)} {facts.instrument.quote_currency} "
                 f"{spec.instrument}, {scope}",
             )
     return None
+
+
+def _worst_case(position: Decimal, working: Decimal, facts: OrderFacts) -> str:
+    """The numbers of a position denial; built only for one, since most orders pass."""
+    spec = facts.spec
+    return f"position {_fmt(position)} + working {spec.side} {_fmt(working)} + order {_fmt(spec.quantity)}"
 
 
 def _unpriced(facts: OrderFacts, scope: Scope, limit: str) -> Denial:
@@ -246,3 +253,33 @@ def check_market(facts: OrderFacts, limits: Limits, scope: Scope) -> Denial | No
                 f"{_fmt(displayed)} at the touch {spec.instrument}, {scope}",
             )
     return None
+
+
+SESSION_CLOSED = "session_closed"
+
+
+def check_session(facts: OrderFacts, view: RiskView) -> Denial | None:
+    """No order reaches a venue while its instrument's session is closed: the exchange would reject
+    it anyway. Reduce-only and flatten orders are no exception, for the same reason. The reason says
+    when the session opens next, in UTC."""
+    session = view.session_state(facts.instrument, facts.now)
+    if session.open:
+        return None
+    instrument = facts.spec.instrument
+    if session.next_open is None:
+        when = session.problem or "the calendar has no next session"
+        return Denial(SESSION_CLOSED, f"{instrument}'s session ({session.calendar}) is closed: {when}")
+    opens = session.next_open.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return Denial(SESSION_CLOSED, f"{instrument}'s session ({session.calendar}) is closed: opens {opens}")
+
+
+VENUE_NOT_READY = "venue_not_ready"
+
+
+def check_venue_health(facts: OrderFacts, view: RiskView) -> Denial | None:
+    """No new order to a venue that is down, reconnecting or reconciling: it could not be sent, or
+    would be sized against a position that a fill lost with the connection has already changed.
+    The reason says what the venue is doing and when orders resume."""
+    status = view.venue_status(facts.spec.venue)
+    refusal = None if status is None else status.refusal()
+    return None if refusal is None else Denial(VENUE_NOT_READY, refusal)

@@ -3,6 +3,9 @@
 Every scope an order belongs to (the portfolio, its account, its strategy, its venue) is checked
 on its own, with that scope's limits and exposure. The first failure is the denial. An order that
 passes takes a token from each scope's rate bucket; a denied one takes none.
+
+The gate runs for every order, so it looks each scope's limits up once per limit book: a change of
+limits (`RiskLimitsChanged`) replaces the ledger's `LimitBook`, which empties the lookups.
 """
 
 from datetime import datetime
@@ -17,15 +20,22 @@ from tradewire.risk.checks import (
     check_order_size,
     check_position,
     check_reduce_only,
+    check_session,
     check_trading_state,
+    check_venue_health,
 )
 from tradewire.risk.rate import TokenBucket
 from tradewire.risk.view import OrderFacts, RiskView
 
+_MAX_CACHED_SCOPES = 4096
+"""Scope lookups kept per limit book; strategy IDs come from signals, so the set is not closed."""
+
 
 class RiskGate:
     def __init__(self) -> None:
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[Scope, TokenBucket] = {}
+        self._book: LimitBook | None = None
+        self._limits: dict[Scope, Limits | None] = {}
 
     def check(self, facts: OrderFacts, limits: LimitBook, view: RiskView) -> Denial | None:
         """The first denial at any scope, or None when the order may go (and its tokens are taken)."""
@@ -34,18 +44,36 @@ class RiskGate:
         denial = check_reduce_only(facts, account_scope, view)
         if denial is not None:
             return denial
-        for scope in scopes:
-            scope_limits = limits.get(scope)
+        in_force = [self._limits_of(limits, scope) for scope in scopes]
+        for scope, scope_limits in zip(scopes, in_force, strict=True):
             denial = check_trading_state(facts, scope, view)
             if denial is None and scope_limits is not None:
                 denial = self._check_limits(facts, scope_limits, scope, view)
             if denial is not None:
                 return denial
-        for scope in scopes:
-            bucket = self._bucket(scope, limits.get(scope), facts.now)
+        denial = check_venue_health(facts, view)
+        if denial is not None:
+            return denial
+        # Last, so that an order refused only because its session is closed passed everything else
+        # and may be held for the open (docs/sessions.md); it is checked again when released.
+        denial = check_session(facts, view)
+        if denial is not None:
+            return denial
+        for scope, scope_limits in zip(scopes, in_force, strict=True):
+            bucket = self._bucket(scope, scope_limits, facts.now)
             if bucket is not None:
                 bucket.take(facts.now)
         return None
+
+    def _limits_of(self, book: LimitBook, scope: Scope) -> Limits | None:
+        if book is not self._book or len(self._limits) >= _MAX_CACHED_SCOPES:
+            self._book = book
+            self._limits = {}
+        try:
+            return self._limits[scope]
+        except KeyError:
+            found = self._limits[scope] = book.get(scope)
+            return found
 
     def _check_limits(self, facts: OrderFacts, limits: Limits, scope: Scope, view: RiskView) -> Denial | None:
         return (
@@ -69,13 +97,13 @@ class RiskGate:
 
     def _bucket(self, scope: Scope, limits: Limits | None, now: datetime) -> TokenBucket | None:
         if limits is None or limits.max_orders_per_second is None:
-            self._buckets.pop(str(scope), None)
+            if self._buckets:
+                self._buckets.pop(scope, None)
             return None
-        key = str(scope)
-        bucket = self._buckets.get(key)
+        bucket = self._buckets.get(scope)
         rate = limits.max_orders_per_second
         burst = limits.order_burst or max(1, int(rate))
         if bucket is None or bucket.rate != rate or bucket.burst != burst:
             bucket = TokenBucket(rate, burst, now)
-            self._buckets[key] = bucket
+            self._buckets[scope] = bucket
         return bucket

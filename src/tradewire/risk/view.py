@@ -9,7 +9,8 @@ import msgspec
 
 from tradewire.domain.enums import AssetClass, Side, TradingState
 from tradewire.domain.events import OrderSpec
-from tradewire.domain.ids import InstrumentId
+from tradewire.domain.health import VenueStatus
+from tradewire.domain.ids import InstrumentId, VenueId
 from tradewire.domain.instruments import Instrument
 from tradewire.domain.limits import Scope, order_scopes
 from tradewire.domain.market import Quote
@@ -21,6 +22,17 @@ class Exposures(msgspec.Struct, frozen=True):
     gross: Decimal
     net: Decimal
     currency: str
+
+
+class SessionState(msgspec.Struct, frozen=True, kw_only=True):
+    """Whether an instrument's session is open at an instant, and if not, when it opens."""
+
+    calendar: str
+    open: bool
+    next_open: datetime | None = None
+    """When the session opens next, if closed; None when the calendar cannot tell (see `problem`)."""
+    problem: str | None = None
+    """Why the calendar could not answer (e.g. an instant outside its loaded years): treated as closed."""
 
 
 class RiskView(Protocol):
@@ -45,6 +57,14 @@ class RiskView(Protocol):
         ...
 
     def state(self, scope: Scope) -> TradingState: ...
+
+    def venue_status(self, venue: VenueId) -> VenueStatus | None:
+        """The venue's connection health; None for a venue nobody supervises (orders may go)."""
+        ...
+
+    def session_state(self, instrument: Instrument, now: datetime) -> SessionState:
+        """The instrument's trading session at `now`; always open where sessions are not enforced."""
+        ...
 
 
 class OrderFacts(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,6 +4,7 @@ import asyncio
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from tradewire.domain.enums import (
 )
 from tradewire.domain.errors import VenueUnavailable
 from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId
-from tradewire.domain.reports import FillReport, OrderStatusReport
+from tradewire.domain.reports import ExecutionReport, FillReport, OrderStatusReport
 from tradewire.venues.paper import DisconnectWindow, PaperVenue
 from tradewire.venues.port import VenueClient
 
@@ -362,6 +363,54 @@ async def test_latency_delays_every_report_and_preserves_their_order() -> None:
         ("r-1", VenueOrderStatus.ACCEPTED),
         ("r-1", VenueOrderStatus.CANCELED),
     ]
+
+
+async def test_an_ack_and_the_fills_it_traded_on_arrival_travel_in_one_loop_callback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    venue, recorder, _ = await connected_venue()
+    loop = asyncio.get_running_loop()
+    scheduled: list[str] = []
+    call_soon, call_later = loop.call_soon, loop.call_later
+
+    def counted_soon(callback: Any, *args: Any, **kwargs: Any) -> asyncio.Handle:
+        scheduled.append(getattr(callback, "__name__", "?"))
+        return call_soon(callback, *args, **kwargs)
+
+    def counted_later(delay: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        scheduled.append(getattr(callback, "__name__", "?"))
+        return call_later(delay, callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_soon", counted_soon)
+    monkeypatch.setattr(loop, "call_later", counted_later)
+    await venue.submit(spec("m-1", quantity="10"))
+    monkeypatch.undo()
+
+    assert scheduled == ["_deliver_next"]
+    assert recorder.reports == []
+    await settle()
+    assert recorder.statuses("m-1") == [VenueOrderStatus.ACCEPTED, VenueOrderStatus.FILLED]
+    assert len(recorder.fills("m-1")) == 1
+
+
+async def test_a_disconnect_while_a_batch_is_delivered_loses_the_rest_of_it() -> None:
+    venue, _ = make_venue()
+    recorder = Recorder()
+
+    def drop_after_the_first_report(report: ExecutionReport) -> None:
+        recorder.on_report(report)
+        venue.simulate_disconnect()
+
+    await venue.connect(drop_after_the_first_report, recorder.on_quote, recorder.on_connection)
+    await venue.submit(spec("m-1", quantity="10"))
+    await settle()
+
+    assert recorder.statuses("m-1") == [VenueOrderStatus.ACCEPTED]
+    assert recorder.fills("m-1") == []
+    venue.reconnect()
+    status = await venue.order_status(ClientOrderId("m-1"))
+    assert status is not None
+    assert status.status is VenueOrderStatus.FILLED
 
 
 async def test_requests_while_disconnected_raise_venue_unavailable() -> None:

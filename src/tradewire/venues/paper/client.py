@@ -1,9 +1,11 @@
 """The paper venue: a simulated broker behind `VenueClient`, with its own durable state.
 
 The engine cannot tell it from a real venue: requests return at once and the answers arrive later
-through `on_report`; every change is committed to the venue's SQLite file before its report is
-scheduled; while "disconnected" requests raise `VenueUnavailable` and reports produced meanwhile are
-lost, so the engine has to reconcile through the query methods exactly as with a real broker.
+through `on_report` (the reports of one request or step together, in one loop callback); every
+change is committed to the venue's SQLite file before its report is scheduled (with no file the
+state lives in memory, see store.py); while "disconnected" requests raise `VenueUnavailable` and
+reports produced meanwhile are lost, so the engine has to reconcile through the query methods
+exactly as with a real broker.
 """
 
 import asyncio
@@ -18,7 +20,7 @@ import msgspec
 
 from tradewire.domain.clock import Clock
 from tradewire.domain.enums import TimeInForce, VenueOrderStatus
-from tradewire.domain.errors import VenueUnavailable
+from tradewire.domain.errors import VenueBusy, VenueUnavailable
 from tradewire.domain.events import OrderSpec
 from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, VenueId
 from tradewire.domain.instruments import Instrument
@@ -30,6 +32,7 @@ from tradewire.domain.reports import (
     PositionReport,
 )
 from tradewire.domain.values import ZERO
+from tradewire.sessions import ALWAYS_OPEN, calendar_for
 from tradewire.venues.paper import mapping
 from tradewire.venues.paper.config import PaperVenueConfig
 from tradewire.venues.paper.feed import open_feed
@@ -51,6 +54,12 @@ from tradewire.venues.port import (
 
 logger = logging.getLogger(__name__)
 
+
+def _listed(instrument: Instrument, sessions: bool) -> Instrument:
+    """Without `sessions` the simulator trades around the clock, and says so in the calendar."""
+    return instrument if sessions else msgspec.structs.replace(instrument, calendar=ALWAYS_OPEN)
+
+
 _ORDER_COUNTER = "venue_order"
 _FILL_COUNTER = "fill"
 _SIMULATED_REJECT = "simulated reject"
@@ -64,7 +73,8 @@ class PaperVenue:
         self._clock = clock
         self._venue = VenueId(config.venue)
         self._instruments: dict[InstrumentId, Instrument] = {
-            InstrumentId(s.instrument_id): s.to_instrument(self._venue) for s in config.all_instruments
+            InstrumentId(s.instrument_id): _listed(s.to_instrument(self._venue), config.sessions)
+            for s in config.all_instruments
         }
         self._capabilities = VenueCapabilities(
             order_types=config.order_types,
@@ -72,21 +82,25 @@ class PaperVenue:
             modify=True,
             reduce_only=True,
             max_client_order_id_length=config.max_client_order_id_length,
+            expires_day_orders=True,
         )
         self._store = PaperStore(config.path)
         self._feed = open_feed(config, self._instruments, clock.now(), self._store.feed_state())
         self._books = self._feed.books()
         self._working = {o.client_order_id: o for o in self._store.open_orders()}
         self._reject_random = random.Random(f"{config.seed}:rejects")  # noqa: S311 - a simulation
+        self._busy_random = random.Random(f"{config.seed}:busy")  # noqa: S311 - a simulation
+        self._scripted_failures: deque[VenueUnavailable] = deque()
         self._steps = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._on_report: ReportHandler | None = None
         self._on_quote: QuoteHandler | None = None
         self._on_connection: ConnectionHandler | None = None
         self._outage = False
+        self._unreachable = False
         self._closed = False
-        self._outbox: deque[ExecutionReport] = deque()
-        self._timers: deque[asyncio.TimerHandle] = deque()
+        self._outbox: deque[deque[ExecutionReport]] = deque()
+        self._timers: deque[asyncio.Handle] = deque()
         self._feed_task: asyncio.Task[None] | None = None
 
     # --- VenueClient: identity and connection ------------------------------------------------
@@ -115,6 +129,13 @@ class PaperVenue:
         """Start delivering; in live mode also start stepping the feed every `tick_interval`."""
         if self._closed:
             raise VenueUnavailable("this paper venue was closed; open a new one on the same file")
+        if self._on_report is not None and self._outage:
+            # A reconnect attempt after a drop: it fails while a simulated outage lasts.
+            if self._unreachable:
+                raise VenueUnavailable(f"{self._venue} is unreachable (simulated outage)")
+            self._on_report, self._on_quote, self._on_connection = on_report, on_quote, on_connection
+            self.reconnect()
+            return
         if self._on_report is not None:
             raise RuntimeError("the paper venue is already connected")
         self._loop = asyncio.get_running_loop()
@@ -151,11 +172,41 @@ class PaperVenue:
         if self._on_connection is not None:
             self._on_connection(self._venue, False)
 
+    def simulate_outage(self) -> None:
+        """Drop the connection so that it cannot come back: `connect` (a reconnect attempt) raises
+        `VenueUnavailable` until `end_outage()` or `reconnect()`. For failover tests."""
+        self._unreachable = True
+        self.simulate_disconnect()
+
+    def end_outage(self) -> None:
+        """The next reconnect attempt succeeds; the venue does not reconnect by itself."""
+        self._unreachable = False
+
+    def new_session(self) -> "PaperVenue":
+        """Another session to the same accounts: a new client on the same venue file (a backup
+        connection). The session it replaces must be closed first, as two would both match orders."""
+        if self._config.path is None:
+            raise ValueError(
+                f"paper venue {self._venue} keeps its state in memory; a second session needs a `path`"
+            )
+        return PaperVenue(self._config, self._clock)
+
+    def fail_next_requests(self, *errors: VenueUnavailable) -> None:
+        """The next requests (submit, cancel, amend) raise these, one each, and the venue does not
+        act on them: a busy venue (`VenueBusy`), a refusal (`VenueRefused`), bad credentials."""
+        self._scripted_failures.extend(errors)
+
+    def simulate_busy(self, requests: int, retry_after: float | None = None) -> None:
+        """The next `requests` requests are refused as busy (rate limited) without being acted on."""
+        busy = f"{self._venue} is busy (simulated rate limit)"
+        self.fail_next_requests(*(VenueBusy(busy, retry_after) for _ in range(requests)))
+
     def reconnect(self) -> None:
         """End a simulated outage; the engine must now reconcile through the query methods."""
         if not self._outage or self._closed:
             return
         self._outage = False
+        self._unreachable = False
         if self._on_connection is not None:
             self._on_connection(self._venue, True)
 
@@ -222,10 +273,12 @@ class PaperVenue:
 
     async def submit(self, order: OrderSpec) -> None:
         self._require_connection()
+        self._refuse_when_busy()
         self._schedule(self._submit(order))
 
     async def cancel(self, order: OrderRef) -> None:
         self._require_connection()
+        self._refuse_when_busy()
         self._schedule(self._cancel(order))
 
     async def modify(
@@ -236,11 +289,12 @@ class PaperVenue:
         stop_price: Decimal | None,
     ) -> None:
         self._require_connection()
+        self._refuse_when_busy()
         self._schedule(self._modify(order, quantity, limit_price, stop_price))
 
     def _submit(self, spec: OrderSpec) -> list[ExecutionReport]:
         now = self._clock.now()
-        if self._store.order(spec.client_order_id) is not None:
+        if self._store.knows(spec.client_order_id):
             return [mapping.duplicate_rejection(spec, self._venue, now)]
         rejection = self._rejection(spec)
         if rejection is not None:
@@ -253,13 +307,15 @@ class PaperVenue:
             venue_order=mapping.venue_order_id(number),
             sequence=number,
             now=now,
-            expires_at=(
-                next_day_close(now, self._config.day_close_utc)
-                if spec.time_in_force is TimeInForce.DAY
-                else None
-            ),
+            expires_at=self._day_close(spec, now) if spec.time_in_force is TimeInForce.DAY else None,
         )
         return self._trade_now(accepted, now)
+
+    def _day_close(self, spec: OrderSpec, now: datetime) -> datetime:
+        """When a DAY order accepted now expires: its session's close with `sessions` on."""
+        if self._config.sessions:
+            return calendar_for(self._instruments[spec.instrument].calendar).next_close(now)
+        return next_day_close(now, self._config.day_close_utc)
 
     def _trade_now(self, order: PaperOrder, now: datetime) -> list[ExecutionReport]:
         """Give a new or amended order its chance to trade on arrival, save, and report both states."""
@@ -361,34 +417,45 @@ class PaperVenue:
                 self._working.pop(order.client_order_id, None)
 
     def _position(self, account: AccountId, instrument: InstrumentId) -> Decimal:
-        fills = self._store.fills(account=account, instrument=instrument)
-        return sum((f.quantity * f.side.sign for f in fills), ZERO)
+        return self._store.position(account, instrument)
 
     # --- report delivery ---------------------------------------------------------------------
 
     def _schedule(self, reports: list[ExecutionReport]) -> None:
         """Deliver reports later, in order; while disconnected they are lost (state is already saved).
 
-        Each timer delivers the oldest report left, so the order holds even when timers tie.
+        The reports of one request or step (an ack and the fills it traded on arrival) travel
+        together, as one message would: one loop callback delivers them all, never from inside the
+        request. Each callback delivers the oldest batch left, so the order holds even when timers
+        tie. With `latency_ms=0` the batch goes on the loop's ready queue rather than its timers.
         """
         loop = self._loop
-        if not self.connected or loop is None:
+        if not reports or not self.connected or loop is None:
             return
+        self._outbox.append(deque(reports))
         delay = self._config.latency_ms / 1000
-        for report in reports:
-            self._outbox.append(report)
-            self._timers.append(loop.call_later(delay, self._deliver_next))
+        handle = loop.call_later(delay, self._deliver_next) if delay else loop.call_soon(self._deliver_next)
+        self._timers.append(handle)
 
     def _deliver_next(self) -> None:
         if self._timers:
             self._timers.popleft()
-        if self._outbox and self._on_report is not None:
-            self._on_report(self._outbox.popleft())
+        if not self._outbox:
+            return
+        # The batch stays in the outbox while it is delivered: a disconnect raised by a report
+        # handler empties it, and the rest of it is lost like any undelivered report.
+        batch = self._outbox[0]
+        while batch and self._on_report is not None:
+            self._on_report(batch.popleft())
+        if self._outbox and self._outbox[0] is batch:
+            self._outbox.popleft()
 
     def _drop_undelivered(self) -> None:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        for batch in self._outbox:
+            batch.clear()
         self._outbox.clear()
 
     # --- VenueClient: queries ----------------------------------------------------------------
@@ -423,6 +490,14 @@ class PaperVenue:
     def _require_connection(self) -> None:
         if not self.connected:
             raise VenueUnavailable(f"{self._venue} is not connected; the request was not sent")
+
+    def _refuse_when_busy(self) -> None:
+        if self._scripted_failures:
+            raise self._scripted_failures.popleft()
+        if self._config.busy_probability > 0:
+            draw = Decimal(self._busy_random.randrange(1_000_000)) / 1_000_000
+            if draw < self._config.busy_probability:
+                raise VenueBusy(f"{self._venue} is busy (simulated, busy_probability)")
 
     def _require_reachable(self) -> None:
         if self._outage or self._closed:

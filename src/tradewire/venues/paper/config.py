@@ -50,6 +50,15 @@ class PaperVenueConfig(BaseModel):
     reject_probability: ExactDecimal = Field(default=Decimal(0), ge=0, le=1)
     """Chance that a valid order is rejected with reason "simulated reject" (seeded)."""
     disconnects: tuple[DisconnectWindow, ...] = ()
+    busy_probability: ExactDecimal = Field(default=Decimal(0), ge=0, le=1)
+    """Chance that a request (submit, cancel, amend) is refused as busy, `VenueBusy`, before the
+    venue acts on it (seeded): a rate-limited or overloaded venue. Tests can also script refusals
+    with `PaperVenue.simulate_busy` / `fail_next_requests`."""
+    sessions: bool = False
+    """List each instrument with its real session calendar (XNYS for AAPL, fx-24x5, CMES, ...), so the
+    engine applies its sessions, and expire DAY orders at that calendar's close. Off (the default):
+    the simulator trades around the clock, lists every instrument as "24/7", and DAY orders expire
+    at `day_close_utc`."""
 
     @model_validator(mode="after")
     def _check_unique_instruments(self) -> Self:
