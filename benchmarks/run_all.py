@@ -16,7 +16,10 @@ from pathlib import Path
 
 from benchmarks.harness import NS_PER_S, now_ns
 
-NOT_BENCHMARKS = frozenset({"__init__", "__main__", "harness", "run_all"})
+NOT_BENCHMARKS = frozenset(
+    {"__init__", "__main__", "harness", "run_all", "nautilus_side", "profile_lifecycle"}
+)
+"""Helpers, not benchmarks: `nautilus_side` is `compare`'s worker; `profile_lifecycle` prints a profile."""
 
 
 def benchmark_names() -> list[str]:
