@@ -20,6 +20,10 @@ from pydantic_settings import (
 )
 
 from tradewire.domain.limits import Limits
+from tradewire.runtime.settings_connectivity import ConnectivitySettings
+from tradewire.runtime.settings_sessions import SessionSettings
+from tradewire.runtime.venue_requests import VenueRequestSettings
+from tradewire.venues.ccxt.config import CcxtVenueConfig
 from tradewire.venues.paper.config import PaperVenueConfig
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
@@ -176,6 +180,8 @@ class Settings(BaseSettings):
     paper: PaperSettings = PaperSettings()
     extra_paper_venues: tuple[PaperSettings, ...] = ()
     """More simulated venues (each with its own `venue` name), e.g. to try routing between venues."""
+    ccxt_venues: tuple[CcxtVenueConfig, ...] = ()
+    """Crypto exchange accounts through ccxt (binance, bybit, okx, kraken, coinbase); docs/venues/ccxt.md."""
     routing: RoutingSettings = RoutingSettings()
     accounts: tuple[AccountSettings, ...] = (AccountSettings(id="paper-1"),)
     strategies: tuple[StrategySettings, ...] = ()
@@ -185,11 +191,15 @@ class Settings(BaseSettings):
     kill_switch: KillSwitchSettings = KillSwitchSettings()
     sizing: SizingSettings = SizingSettings()
     reconciliation: ReconciliationSettings = ReconciliationSettings()
+    connectivity: ConnectivitySettings = ConnectivitySettings()
+    sessions: SessionSettings = SessionSettings()
     reconcile_interval: float | None = Field(default=60.0, gt=0)
     """Seconds between reconciliations of every connected venue (also at start-up and after each
     reconnect); unset to turn the periodic one off."""
     venue_timeout: float = Field(default=5.0, gt=0)
     """Seconds to wait for a venue call before its outcome is treated as unknown."""
+    venue_requests: VenueRequestSettings = VenueRequestSettings()
+    """Retries while a venue is busy, and rate budgets (docs/configuration.md)."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     crash_at: str | None = None
     """For crash tests only: `<probe>:<n>` kills the process with SIGKILL at the n-th pass of a probe."""
