@@ -216,6 +216,15 @@ def _settle_unanswered(manager: OrderManager, order: Order, report: OrderStatusR
             return
 
 
+def _ref(report: OrderStatusReport) -> OrderRef:
+    return OrderRef(
+        client_order_id=report.client_order_id,
+        venue_order_id=report.venue_order_id,
+        account=report.account,
+        instrument=report.instrument,
+    )
+
+
 async def _cancel_stale(
     manager: OrderManager, venue_id: VenueId, open_at_venue: list[OrderStatusReport]
 ) -> tuple[ClientOrderId, ...]:
@@ -233,13 +242,7 @@ async def _cancel_stale(
             order.status,
             venue_id,
         )
-        ref = OrderRef(
-            client_order_id=report.client_order_id,
-            venue_order_id=report.venue_order_id,
-            account=report.account,
-            instrument=report.instrument,
-        )
-        await manager.venues[venue_id].cancel(ref)
+        await manager.venues[venue_id].cancel(_ref(report))
         stale.append(report.client_order_id)
     return tuple(stale)
 
@@ -275,13 +278,7 @@ async def _handle_unknown(
             manager.on_report(report, inferred=True)
             adopted.append(report.client_order_id)
         elif policy.unknown_orders == "cancel":
-            ref = OrderRef(
-                client_order_id=report.client_order_id,
-                venue_order_id=report.venue_order_id,
-                account=report.account,
-                instrument=report.instrument,
-            )
-            await manager.venues[venue_id].cancel(ref)
+            await manager.venues[venue_id].cancel(_ref(report))
             canceled.append(report.client_order_id)
     return tuple(adopted), tuple(canceled)
 
