@@ -2,7 +2,8 @@
 
 REST: /v5/market/time, /v5/user/query-api and /v5/account/info (ccxt asks whether the account is
 unified before trading; the fake says UTA), /v5/order/create, /v5/order/cancel, /v5/order/realtime,
-/v5/order/history, /v5/execution/list, /v5/position/list, /v5/account/wallet-balance. Categories
+/v5/order/history, /v5/execution/list, /v5/position/list, /v5/position/set-leverage,
+/v5/account/wallet-balance. Categories
 `spot` and `linear` (positions move with linear fills). The signature is not checked, but
 `X-BAPI-API-KEY` must name a known account, otherwise HTTP 401 with retCode 10003.
 
@@ -11,6 +12,11 @@ Private WebSocket `/bybit/v5/private`: `op: auth` (key checked, signature not), 
 
 As on Bybit, a spot market buy's `qty` is in the quote coin unless `marketUnit` is `baseCoin`, and a
 spot order cancelled after a partial fill ends `PartiallyFilledCanceled` (ccxt reports it closed).
+
+Leverage is kept per account and linear symbol (`DEFAULT_LEVERAGE` until set). As on Bybit, setting
+the leverage it already has answers retCode 110043 "Set leverage not modified", and a leverage above
+the symbol's risk limit (`max_leverage`, a test control) answers 110013. Tests reach this front end
+with `bybit_of(fake)` and read the state with `leverage_of`.
 """
 
 from __future__ import annotations
@@ -49,12 +55,14 @@ _KINDS = {
     "order/history": "orders",
     "execution/list": "trades",
     "position/list": "positions",
+    "position/set-leverage": "leverage",
     "account/wallet-balance": "balance",
     "market/time": "time",
     "user/query-api": "account_info",
     "account/info": "account_info",
 }
 _BASE_UNIT = Decimal("0.00000001")
+DEFAULT_LEVERAGE = Decimal(10)
 
 
 def _text(value: Decimal | None) -> str:
@@ -72,6 +80,16 @@ class BybitFrontEnd:
     def __init__(self, fake: FakeExchange) -> None:
         self.fake = fake
         self.quote_quantities: dict[int, Decimal] = {}
+        self.leverage: dict[tuple[str, str], Decimal] = {}
+        """(account, exchange symbol) -> the linear position's leverage, once set."""
+        self.max_leverage: dict[str, Decimal] = {}
+        """Exchange symbol -> the highest leverage the risk limit allows (default: no limit)."""
+        self.leverage_requests: list[Json] = []
+        """Every set-leverage request's parameters, in order (answered or not)."""
+
+    def leverage_of(self, symbol: str, api_key: str | None = None) -> Decimal:
+        """The leverage of `symbol` (exchange name, e.g. "BTCUSDT") for an account (default: the fake's)."""
+        return self.leverage.get((f"bybit:{api_key or self.fake.api_key}", symbol), DEFAULT_LEVERAGE)
 
     def routes(self) -> list[web.RouteDef]:
         v5 = f"{self.prefix}/v5"
@@ -85,6 +103,7 @@ class BybitFrontEnd:
             web.get(f"{v5}/order/history", self.order_history),
             web.get(f"{v5}/execution/list", self.executions),
             web.get(f"{v5}/position/list", self.positions),
+            web.post(f"{v5}/position/set-leverage", self.set_leverage),
             web.get(f"{v5}/account/wallet-balance", self.wallet_balance),
             web.get(f"{v5}/private", self.private_stream),
         ]
@@ -269,7 +288,7 @@ class BybitFrontEnd:
                     "avgPrice": _text(average),
                     "positionValue": _text(abs(wallet.position_cost[symbol])),
                     "markPrice": _text((bid + ask) / 2),
-                    "leverage": "1",
+                    "leverage": _text(self.leverage_of(symbol, account.removeprefix("bybit:"))),
                     "positionIdx": 0,
                     "tradeMode": 0,
                     "positionStatus": "Normal",
@@ -284,6 +303,29 @@ class BybitFrontEnd:
                 }
             )
         return _reply({"category": params.get("category", "linear"), "nextPageCursor": "", "list": rows})
+
+    async def set_leverage(self, request: web.Request) -> web.Response:
+        account, params = await self._params(request)
+        self.leverage_requests.append(params)
+        if account is None:
+            return self._unauthorized()
+        symbol = str(params.get("symbol", ""))
+        if params.get("category") != "linear" or symbol not in self.fake.engine.instruments:
+            return _reply({}, 10001, "params error: symbol invalid")
+        try:
+            buy, sell = Decimal(str(params["buyLeverage"])), Decimal(str(params["sellLeverage"]))
+        except (KeyError, ArithmeticError):
+            return _reply({}, 10001, "params error: buyLeverage and sellLeverage are required")
+        if buy != sell or buy <= 0:
+            # One-way mode (positionIdx 0): both sides must carry the same leverage.
+            return _reply({}, 10001, "params error: buy leverage must equal sell leverage")
+        limit = self.max_leverage.get(symbol)
+        if limit is not None and buy > limit:
+            return _reply({}, 110013, "Due to risk limit, cannot set leverage")
+        if self.leverage_of(symbol, account.removeprefix("bybit:")) == buy:
+            return _reply({}, 110043, "leverage not modified")
+        self.leverage[(account, symbol)] = buy
+        return _reply({})
 
     async def wallet_balance(self, request: web.Request) -> web.Response:
         account, _ = await self._params(request)
@@ -435,3 +477,8 @@ class BybitFrontEnd:
             "execId": str(execution.trade_id),
             "execQty": _text(execution.quantity),
         }
+
+
+def bybit_of(fake: FakeExchange) -> BybitFrontEnd:
+    """The fake's Bybit front end, for its test controls and state (leverage)."""
+    return next(f for f in fake.front_ends if isinstance(f, BybitFrontEnd))

@@ -44,6 +44,7 @@ from tradewire.venues.ccxt.errors import OrderUnknown, raise_translated
 from tradewire.venues.ccxt.exchanges import OrderLookup, profile
 from tradewire.venues.ccxt.factory import build_exchange, saved_markets
 from tradewire.venues.ccxt.index import OrderIndex, trades_of_order
+from tradewire.venues.ccxt.leverage import Leverage, check_leverage
 from tradewire.venues.ccxt.mapping import ErrorHandling, OrderRefused
 from tradewire.venues.ccxt.stream import UserStream
 from tradewire.venues.port import ConnectionHandler, OrderRef, QuoteHandler, ReportHandler, VenueCapabilities
@@ -95,6 +96,11 @@ class CcxtVenue:
         self._instruments = self._index.instruments
         if markets is not None:
             self._instruments.update(self._map_instruments(markets))
+            by_symbol = {self._symbols[i]: x for i, x in self._instruments.items()}
+            check_leverage(config.leverage, by_symbol, markets, venue=self._venue)
+        self._leverage = Leverage(
+            config.leverage, self._profile, venue=self._venue, describe=self._redacted, fail=self._raise
+        )
         self._outbox = Outbox()
         self._on_connection: ConnectionHandler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -137,7 +143,8 @@ class CcxtVenue:
     async def connect(
         self, on_report: ReportHandler, on_quote: QuoteHandler, on_connection: ConnectionHandler
     ) -> None:
-        """Load markets (from the saved file when configured: no network) and start the watch loops.
+        """Load markets (from the saved file when configured: no network), set the configured leverage
+        (see `leverage.py`) and start the watch loops.
 
         Calling it again is a reconnect attempt: the watch loops start over with fresh subscriptions."""
         if self._closed:
@@ -153,6 +160,7 @@ class CcxtVenue:
                 markets = {s: mapping.with_tick_size_precision(m) for s, m in markets.items()}
                 self.exchange.set_markets(list(markets.values()))
             self._instruments.update(self._map_instruments(markets))
+        await self._leverage.apply(self.exchange)
         self._outbox.open_to(on_report)
         self._on_connection = on_connection
         on_connection(self._venue, True)
@@ -229,6 +237,10 @@ class CcxtVenue:
         if symbol is None or instrument is None:
             reason = f"{order.instrument} is not traded at {self._venue} (traded: {', '.join(self._symbols)})"
             self._refuse(order, reason, now)
+            return
+        refusal = self._leverage.refusal(symbol, reduce_only=order.reduce_only)
+        if refusal is not None:
+            self._refuse(order, refusal, now)
             return
         try:
             request = mapping.create_order_request(

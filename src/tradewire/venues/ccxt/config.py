@@ -10,6 +10,7 @@ import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Self
 
@@ -57,6 +58,10 @@ class CcxtVenueConfig(BaseModel):
     reconnect_delay: float = Field(default=1.0, gt=0)
     """First wait before reconnecting the WebSocket; doubles per failure up to `reconnect_delay_max`."""
     reconnect_delay_max: float = Field(default=30.0, gt=0)
+    leverage: dict[str, Decimal] = {}
+    """Perpetual symbol -> leverage, set at the exchange at every connect, e.g. {"BTC/USDT:USDT": 5}.
+    Only perpetuals of `symbols` (checked against the markets when the venue is built); unlisted
+    perpetuals keep whatever leverage the account has at the exchange."""
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -79,6 +84,18 @@ class CcxtVenueConfig(BaseModel):
         ids = [self.instrument_id(symbol) for symbol in self.symbols]
         if len(set(ids)) != len(ids):
             raise ValueError("two symbols map to the same instrument ID")
+        not_traded = sorted(set(self.leverage) - set(self.symbols))
+        if not_traded:
+            raise ValueError(
+                f"{self.venue}: leverage is given for {', '.join(not_traded)}, which is not in `symbols` "
+                f"(accepted: perpetuals of {', '.join(self.symbols)})"
+            )
+        for symbol, leverage in self.leverage.items():
+            if leverage <= 0:  # pydantic already refuses NaN and infinity
+                raise ValueError(
+                    f"{self.venue}: leverage {leverage} for {symbol} is not accepted "
+                    "(a number above 0, e.g. 5)"
+                )
         for key in self.urls:
             if not key or any(not part for part in key.split(".")):
                 raise ValueError(f"urls key {key!r} is not a dotted path like 'public' or 'ws.spot'")

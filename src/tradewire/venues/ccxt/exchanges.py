@@ -44,6 +44,16 @@ class ClientIdRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorCode:
+    """One of the exchange's own error codes, as its JSON error body carries it (ccxt quotes that body
+    in the message of the error it raises)."""
+
+    field: str
+    """The body's key for the code, e.g. "retCode"."""
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class ExchangeProfile:
     name: ExchangeName
     ccxt_id: str
@@ -70,6 +80,9 @@ class ExchangeProfile:
     precision_from_info_filters: bool = False
     """Read tick and lot from the raw `info.filters` (saved markets files may carry digit counts)."""
     requires_password: bool = False
+    leverage_unchanged: ErrorCode | None = None
+    """The error an exchange answers `set_leverage` with when the leverage already is the one asked
+    for; it means success. None: the exchange simply accepts an unchanged leverage."""
 
 
 _GTC_IOC_FOK = frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK})
@@ -117,6 +130,8 @@ PROFILES: MappingProxyType[ExchangeName, ExchangeProfile] = MappingProxyType(
             # Unified trading accounts are the norm; without these ccxt asks the account type first.
             ccxt_options=MappingProxyType({"enableUnifiedAccount": True, "enableUnifiedMargin": False}),
             rate_limit_ms=20,
+            # /v5/position/set-leverage answers 110043 "Set leverage not modified" (ccxt: BadRequest).
+            leverage_unchanged=ErrorCode("retCode", "110043"),
         ),
         "okx": ExchangeProfile(
             name="okx",
