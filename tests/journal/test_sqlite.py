@@ -1,5 +1,6 @@
 import asyncio
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -103,6 +104,26 @@ async def test_many_flush_waiters_are_resolved_by_one_commit(path: Path) -> None
 
         assert journal.commit_count == 1
         assert journal.records_written == 50
+
+
+async def test_records_appended_in_one_loop_turn_are_written_in_one_commit_without_a_flush(
+    path: Path,
+) -> None:
+    async with SqliteJournal(path) as journal:
+        journal.append(numbered_fill(1))
+        time.sleep(0.05)  # noqa: ASYNC251 -- holds the loop: a writer given the record now commits it alone
+        for number in range(2, 6):
+            journal.append(numbered_fill(number))
+
+        async def durable() -> None:
+            # Polled on purpose: nothing here may await flush, whose hand-over this test leaves out.
+            while journal.durable_sequence < 5:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(durable(), timeout=10)
+        assert journal.commit_count == 1
+        assert journal.records_written == 5
+        assert [sequence for sequence, _ in journal.replay()] == [1, 2, 3, 4, 5]
 
 
 async def test_flush_does_not_return_before_the_record_is_durable(path: Path) -> None:

@@ -1,10 +1,14 @@
 """The SQLite journal: append on the event loop, group commit on a writer thread.
 
-`append` encodes the record, gives it the next sequence number and puts it on a queue; it never
-touches the disk. One writer thread takes everything queued, writes it in one transaction, commits,
-and tells the loop that everything up to the last sequence in that batch is durable. Under load
-batches grow by themselves, so one commit (and one fsync) serves many records and many `flush`
-waiters.
+`append` encodes the record, gives it the next sequence number and buffers it in a list the loop
+owns; it never touches the disk and never wakes another thread. The buffer goes to the writer
+thread as one batch when someone awaits `flush`, or else at the end of the loop turn in which its
+first record was appended (one `call_soon` per batch), so a record never waits for a flush nobody
+asks for. Handing over per batch rather than per record matters: every hand-over wakes the writer,
+and the woken writer competes with the loop for the GIL. The writer takes every batch handed over,
+writes them in one transaction, commits, and tells the loop that everything up to the last sequence
+written is durable. Under load batches grow by themselves, so one commit (and one fsync) serves
+many records and many `flush` waiters.
 
 Durability (what a record whose `flush()` has returned survives):
 
@@ -58,7 +62,9 @@ REPLAY_BATCH: Final = 1000
 """Rows fetched from SQLite at a time on replay."""
 _INSERT: Final = "INSERT INTO journal (sequence, kind, ts_recorded, payload) VALUES (?, ?, ?, ?)"
 _Entry = tuple[int, JournalRecord, bytes]
-"""Sequence, record and its encoded payload; `None` on the queue tells the writer to stop."""
+"""Sequence, record and its encoded payload."""
+_Batch = list[_Entry]
+"""Entries in sequence order, handed to the writer at once; `None` on the queue tells it to stop."""
 logger = logging.getLogger(__name__)
 
 
@@ -83,8 +89,10 @@ class SqliteJournal:
             raise
         self._last_sequence: int = stored
         self._durable_sequence: int = stored
-        self._queue: queue.SimpleQueue[_Entry | None] = queue.SimpleQueue()
-        self._put: Callable[[_Entry | None], None] = self._queue.put
+        self._buffer: _Batch = []
+        """Appended entries not yet handed to the writer; only the loop touches it."""
+        self._hand_off_scheduled = False
+        self._queue: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._waiter_order = itertools.count()
         self._failure: BaseException | None = None
@@ -130,7 +138,7 @@ class SqliteJournal:
     # --- the loop side ---
 
     def append(self, record: JournalRecord) -> int:
-        """Queue `record` under the next sequence number and return it; never waits for the disk.
+        """Buffer `record` under the next sequence number and return it; never waits for the disk.
 
         Raises `JournalWriteError` once writing has failed and `JournalClosedError` after `close`,
         so nothing is ever acted on that the journal will not hold. An unencodable record raises
@@ -143,7 +151,10 @@ class SqliteJournal:
         payload = encode(record)
         sequence = self._last_sequence + 1
         self._last_sequence = sequence
-        self._put((sequence, record, payload))
+        self._buffer.append((sequence, record, payload))
+        if not self._hand_off_scheduled and self._loop is not None:
+            self._hand_off_scheduled = True
+            self._loop.call_soon(self._end_of_turn)
         return sequence
 
     async def flush(self, sequence: int | None = None) -> None:
@@ -164,6 +175,7 @@ class SqliteJournal:
             raise self._write_error()
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (target, next(self._waiter_order), future))
+        self._hand_off()
         await future
 
     def replay(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
@@ -209,6 +221,7 @@ class SqliteJournal:
             raise JournalClosedError(f"journal {self._path} is closed")
         self._loop = asyncio.get_running_loop()
         self._stopped = self._loop.create_future()
+        self._hand_off()  # what was appended before start goes in the first commit
         self._thread = threading.Thread(
             target=self._run, name=f"journal-writer:{self._path.name}", daemon=True
         )
@@ -233,7 +246,8 @@ class SqliteJournal:
         if self._thread is None or self._stopped is None:
             self._connection.close()
             return
-        self._put(None)
+        self._hand_off()
+        self._queue.put(None)
         await asyncio.shield(self._stopped)
         self._thread.join()
         self._stop_checkpoints.set()
@@ -254,6 +268,17 @@ class SqliteJournal:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def _end_of_turn(self) -> None:
+        """Hand over the batch whose first record was appended in this loop turn."""
+        self._hand_off_scheduled = False
+        self._hand_off()
+
+    def _hand_off(self) -> None:
+        """Give the writer everything buffered, as one batch; the loop never touches it again."""
+        if self._buffer:
+            self._queue.put(self._buffer)
+            self._buffer = []
 
     def _on_durable(self, sequence: int) -> None:
         self._durable_sequence = sequence
@@ -317,13 +342,13 @@ class SqliteJournal:
         try:
             stopping = False
             while not stopping:
-                batch: list[_Entry] = []
+                batch: _Batch = []
                 item = self._queue.get()
                 while True:
                     if item is None:
                         stopping = True
                     else:
-                        batch.append(item)
+                        batch += item
                     try:
                         item = self._queue.get_nowait()
                     except queue.Empty:
@@ -340,7 +365,7 @@ class SqliteJournal:
             connection.close()
             self._notify(self._on_stopped)
 
-    def _write(self, connection: sqlite3.Connection, batch: list[_Entry]) -> None:
+    def _write(self, connection: sqlite3.Connection, batch: _Batch) -> None:
         rows = [
             (sequence, record_kind(record), record.ts_recorded.astimezone(UTC).isoformat(), payload)
             for sequence, record, payload in batch
