@@ -1,5 +1,6 @@
 import asyncio
 import sqlite3
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
@@ -25,6 +26,10 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "var" / "journal.sqlite"
 
 
+BOTH_DURABILITIES = pytest.mark.parametrize("durability", ["fsync", "os"])
+"""Behaviour both writers share: "fsync" writes on a thread, "os" on the loop."""
+
+
 def raw(path: Path) -> "closing[sqlite3.Connection]":
     """A plain connection to the file, for what the journal itself would never do."""
     return closing(sqlite3.connect(path, isolation_level=None))
@@ -35,8 +40,9 @@ async def test_sqlite_journal_is_a_journal_store(path: Path) -> None:
     await journal.close()
 
 
-async def test_appended_records_are_flushed_and_replayed_in_order(path: Path) -> None:
-    async with SqliteJournal(path) as journal:
+@BOTH_DURABILITIES
+async def test_appended_records_are_flushed_and_replayed_in_order(path: Path, durability: Durability) -> None:
+    async with SqliteJournal(path, durability) as journal:
         sequences = [journal.append(numbered_fill(number)) for number in range(1, 4)]
         assert sequences == [1, 2, 3]
         assert journal.last_sequence == 3
@@ -47,14 +53,16 @@ async def test_appended_records_are_flushed_and_replayed_in_order(path: Path) ->
         assert list(journal.replay()) == [(n, numbered_fill(n)) for n in (1, 2, 3)]
 
 
+@BOTH_DURABILITIES
 async def test_a_reopened_journal_replays_before_start_and_continues_the_sequence(
     path: Path,
+    durability: Durability,
 ) -> None:
-    async with SqliteJournal(path) as journal:
+    async with SqliteJournal(path, durability) as journal:
         for number in range(1, 4):
             journal.append(numbered_fill(number))
 
-    reopened = SqliteJournal(path)
+    reopened = SqliteJournal(path, durability)
     try:
         assert [sequence for sequence, _ in reopened.replay()] == [1, 2, 3]
         assert reopened.last_sequence == 3
@@ -68,25 +76,27 @@ async def test_a_reopened_journal_replays_before_start_and_continues_the_sequenc
         await reopened.close()
 
 
-async def test_close_writes_out_records_that_were_never_flushed(path: Path) -> None:
-    started = SqliteJournal(path)
+@BOTH_DURABILITIES
+async def test_close_writes_out_records_that_were_never_flushed(path: Path, durability: Durability) -> None:
+    started = SqliteJournal(path, durability)
     await started.start()
     for number in range(1, 11):
         started.append(numbered_fill(number))
     await started.close()
 
-    never_started = SqliteJournal(path)
+    never_started = SqliteJournal(path, durability)
     never_started.append(numbered_fill(11))
     await never_started.close()
 
-    reopened = SqliteJournal(path)
+    reopened = SqliteJournal(path, durability)
     assert [sequence for sequence, _ in reopened.replay()] == list(range(1, 12))
     await reopened.close()
 
 
-async def test_a_thousand_appends_and_one_flush_share_few_commits(path: Path) -> None:
+@BOTH_DURABILITIES
+async def test_a_thousand_appends_and_one_flush_share_few_commits(path: Path, durability: Durability) -> None:
     records = 1_000
-    async with SqliteJournal(path) as journal:
+    async with SqliteJournal(path, durability) as journal:
         for number in range(1, records + 1):
             journal.append(numbered_fill(number))
         await journal.flush()
@@ -95,8 +105,9 @@ async def test_a_thousand_appends_and_one_flush_share_few_commits(path: Path) ->
         assert journal.commit_count < records / 10
 
 
-async def test_many_flush_waiters_are_resolved_by_one_commit(path: Path) -> None:
-    journal = SqliteJournal(path)
+@BOTH_DURABILITIES
+async def test_many_flush_waiters_are_resolved_by_one_commit(path: Path, durability: Durability) -> None:
+    journal = SqliteJournal(path, durability)
     for number in range(1, 51):
         journal.append(numbered_fill(number))
     async with journal:
@@ -106,10 +117,12 @@ async def test_many_flush_waiters_are_resolved_by_one_commit(path: Path) -> None
         assert journal.records_written == 50
 
 
+@BOTH_DURABILITIES
 async def test_records_appended_in_one_loop_turn_are_written_in_one_commit_without_a_flush(
     path: Path,
+    durability: Durability,
 ) -> None:
-    async with SqliteJournal(path) as journal:
+    async with SqliteJournal(path, durability) as journal:
         journal.append(numbered_fill(1))
         time.sleep(0.05)  # noqa: ASYNC251 -- holds the loop: a writer given the record now commits it alone
         for number in range(2, 6):
@@ -143,8 +156,9 @@ async def test_flush_does_not_return_before_the_record_is_durable(path: Path) ->
         assert list(journal.replay()) == [(1, numbered_fill(1))]
 
 
-async def test_flush_of_a_durable_sequence_returns_at_once(path: Path) -> None:
-    async with SqliteJournal(path) as journal:
+@BOTH_DURABILITIES
+async def test_flush_of_a_durable_sequence_returns_at_once(path: Path, durability: Durability) -> None:
+    async with SqliteJournal(path, durability) as journal:
         journal.append(numbered_fill(1))
         await journal.flush()
         commits = journal.commit_count
@@ -179,8 +193,9 @@ def test_an_unknown_durability_is_refused(path: Path) -> None:
         SqliteJournal(path, durability="sometimes")  # type: ignore[arg-type]
 
 
-async def test_a_failed_write_fails_every_flush_and_later_append(path: Path) -> None:
-    journal = SqliteJournal(path)
+@BOTH_DURABILITIES
+async def test_a_failed_write_fails_every_flush_and_later_append(path: Path, durability: Durability) -> None:
+    journal = SqliteJournal(path, durability)
     await journal.start()
     journal.append(numbered_fill(1))
     await journal.flush()
@@ -206,8 +221,9 @@ async def test_a_failed_write_fails_every_flush_and_later_append(path: Path) -> 
     assert [sequence for sequence, _ in journal.replay()] == [1]
 
 
-async def test_append_after_close_is_refused(path: Path) -> None:
-    journal = SqliteJournal(path)
+@BOTH_DURABILITIES
+async def test_append_after_close_is_refused(path: Path, durability: Durability) -> None:
+    journal = SqliteJournal(path, durability)
     await journal.start()
     await journal.close()
     await journal.close()
@@ -281,3 +297,30 @@ async def test_a_journal_longer_than_a_fetch_batch_replays_whole_and_finds_a_gap
         connection.execute("DELETE FROM journal WHERE sequence = ?", (REPLAY_BATCH + 1,))
     with pytest.raises(JournalCorrupt, match=rf"record {REPLAY_BATCH + 1} is missing"):
         list(SqliteJournal(path).replay())
+
+
+async def test_with_os_durability_flush_commits_on_the_loop_without_suspending(path: Path) -> None:
+    async with SqliteJournal(path, "os") as journal:
+        journal.append(numbered_fill(1))
+        journal.append(numbered_fill(2))
+        flushing = journal.flush()
+
+        with pytest.raises(StopIteration):
+            flushing.send(None)  # completed in one step: no await on another thread
+        assert journal.durable_sequence == 2
+        assert journal.commit_count == 1
+        with raw(path) as connection:
+            assert connection.execute("SELECT count(*) FROM journal").fetchone() == (2,)
+
+
+@pytest.mark.parametrize(("durability", "writer_threads"), [("fsync", 1), ("os", 0)])
+async def test_only_fsync_durability_runs_a_writer_thread(
+    path: Path, durability: Durability, writer_threads: int
+) -> None:
+    async with SqliteJournal(path, durability) as journal:
+        journal.append(numbered_fill(1))
+        await journal.flush()
+        writers = [thread for thread in threading.enumerate() if thread.name.startswith("journal-writer:")]
+
+        assert len(writers) == writer_threads
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("journal-writer:")]
