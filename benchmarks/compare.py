@@ -49,7 +49,7 @@ from benchmarks.harness import (
 )
 from benchmarks.lifecycle import WARMUP, engine_for, running, sequential, submit_cancel, write_journal
 from tradewire.journal.codec import decode
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.oms.ledger import Ledger
 
 WORKLOADS = ("market", "limit")
@@ -136,7 +136,7 @@ async def tradewire_replay(records: int) -> dict[str, Any]:
         gc.collect()
         began = now_ns()
         replayed = Ledger()
-        for _, record in SqliteJournal(path).replay():
+        for _, record in sqlite_journal(path).replay():
             replayed.apply(record)
         replay_ns = now_ns() - began
         del replayed
@@ -341,7 +341,7 @@ def print_memory_and_replay(memory: dict[str, Any], replay: dict[str, Any]) -> N
         ("SQLite read (fetchmany of payloads)", "read_ns"),
         ("decode (msgspec, JournalRecord)", "decode_ns"),
         ("ledger apply", "apply_ns"),
-        ("SqliteJournal.replay() + Ledger.apply, as recovery runs it", "replay_ns"),
+        ("Journal.replay() + Ledger.apply, as recovery runs it", "replay_ns"),
         ("Engine.start(): replay + venue connect + reconciliation", "start_ns"),
     ):
         seconds = replay[key] / NS_PER_S

@@ -43,7 +43,7 @@ from tradewire.domain.ids import (
     VenueOrderId,
 )
 from tradewire.journal.codec import encode
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.journal.store import Durability
 
 LATENCY_SAMPLES = 2_000
@@ -78,7 +78,7 @@ async def latency(path: Path, durability: Durability) -> tuple[Distribution, int
     """One append + flush at a time, as an order is journaled before it is sent."""
     records = [fill(n) for n in range(LATENCY_SAMPLES)]
     samples: list[int] = []
-    async with SqliteJournal(path, durability) as journal:
+    async with sqlite_journal(path, durability) as journal:
         for record in records:
             started = now_ns()
             journal.append(record)
@@ -91,7 +91,7 @@ async def latency(path: Path, durability: Durability) -> tuple[Distribution, int
 async def throughput(path: Path, durability: Durability, burst: int) -> tuple[float, int]:
     """Records per second appending `burst` records per flush, and the commits that took."""
     records = [fill(n) for n in range(THROUGHPUT_RECORDS)]
-    async with SqliteJournal(path, durability) as journal:
+    async with sqlite_journal(path, durability) as journal:
         started = now_ns()
         for first in range(0, THROUGHPUT_RECORDS, burst):
             for record in records[first : first + burst]:
@@ -105,7 +105,7 @@ async def throughput(path: Path, durability: Durability, burst: int) -> tuple[fl
 async def append_cost(path: Path) -> float:
     """Nanoseconds the loop thread spends in one `append` (encode + sequence + queue)."""
     records = [fill(n) for n in range(APPEND_ROUNDS)]
-    journal = SqliteJournal(path, "os")  # not started: the writer does not compete for the GIL
+    journal = sqlite_journal(path, "os")  # not started: the writer does not compete for the GIL
     started = now_ns()
     for record in records:
         journal.append(record)

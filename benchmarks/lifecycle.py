@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from benchmarks.harness import (
     NS_PER_S,
@@ -42,8 +42,9 @@ from tradewire.domain.clock import LiveClock
 from tradewire.domain.enums import LiquiditySide, OrderStatus, OrderType, Side, SignalOutcome, TimeInForce
 from tradewire.domain.orders import Order
 from tradewire.domain.signals import Signal
+from tradewire.journal.backends import Backend, open_journal
 from tradewire.journal.codec import encode
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.group_commit import Journal
 from tradewire.journal.store import Durability
 from tradewire.oms.ledger import Ledger
 from tradewire.runtime.node import Engine
@@ -72,7 +73,7 @@ class UnawaitedJournal:
     """The SQLite journal with a `flush` that returns at once: an order leaves before its record is
     durable. Only a reference to show what waiting for the journal costs; never a safe setting."""
 
-    def __init__(self, inner: SqliteJournal) -> None:
+    def __init__(self, inner: Journal) -> None:
         self._inner = inner
 
     @property
@@ -181,26 +182,30 @@ def stamp_submits(venue: PaperVenue, stamps: list[int]) -> None:
     venue.submit = timed  # type: ignore[method-assign]  # instrumentation of one instance
 
 
-def engine_for(data_dir: Path, mode: Mode, store: str) -> tuple[Engine, PaperVenue]:
+def engine_for(
+    data_dir: Path, mode: Mode, store: str, backend: Backend = "sqlite"
+) -> tuple[Engine, PaperVenue]:
     durability: Durability = "os" if mode == "reference" else mode
     settings = Settings(
         data_dir=data_dir,
-        journal=JournalSettings(durability=durability),
+        journal=JournalSettings(backend=backend, durability=durability),
         paper=PaperSettings(tick_interval=None, seed=11),
     )
     clock = LiveClock()
     path = settings.paper_path if store == "file" else None
     venue = PaperVenue(PaperVenueConfig(tick_interval=None, seed=11, path=path), clock)
     journal = (
-        UnawaitedJournal(SqliteJournal(settings.journal_path, durability)) if mode == "reference" else None
+        UnawaitedJournal(open_journal(backend, settings.journal_path, durability))
+        if mode == "reference"
+        else None
     )
     return Engine(settings, clock=clock, venues={venue.venue: venue}, journal=journal), venue
 
 
 @asynccontextmanager
-async def running(mode: Mode, store: str) -> AsyncIterator[Bench]:
+async def running(mode: Mode, store: str, backend: Backend = "sqlite") -> AsyncIterator[Bench]:
     with tempfile.TemporaryDirectory(prefix="tradewire-bench-") as directory:
-        engine, venue = engine_for(Path(directory), mode, store)
+        engine, venue = engine_for(Path(directory), mode, store, backend)
         async with engine:
             venue.step_sync()
             stamps: list[int] = []
@@ -282,21 +287,25 @@ class ModeFigures:
     pairs_ns: int
     pairs: Distribution
     check: str
+    backend: Backend
 
 
-async def measure_mode(mode: Mode, orders: int, pairs: int, store: str) -> ModeFigures:
-    async with running(mode, store) as bench:
+async def measure_mode(mode: Mode, orders: int, pairs: int, store: str, backend: Backend) -> ModeFigures:
+    async with running(mode, store, backend) as bench:
         await sequential(bench, WARMUP)
         sequential_ns, latencies = await sequential(bench, orders)
         concurrent_ns = await concurrent(bench, orders)
         pairs_ns, pair_samples = await submit_cancel(bench, pairs)
         check = bench.check()
     latency, pair_figures = Distribution.of(latencies or [0]), Distribution.of(pair_samples or [0])
-    return ModeFigures(mode, sequential_ns, concurrent_ns, latency, pairs_ns, pair_figures, check)
+    return ModeFigures(mode, sequential_ns, concurrent_ns, latency, pairs_ns, pair_figures, check, backend)
 
 
-def label(mode: Mode) -> str:
-    return REFERENCE_LABEL if mode == "reference" else f"SQLite, durability={mode}"
+JOURNAL_NAMES: Final[dict[str, str]] = {"sqlite": "SQLite", "log": "log file"}
+
+
+def label(mode: Mode, backend: Backend = "sqlite") -> str:
+    return REFERENCE_LABEL if mode == "reference" else f"{JOURNAL_NAMES[backend]}, durability={mode}"
 
 
 def print_modes(figures: Sequence[ModeFigures], orders: int, pairs: int) -> None:
@@ -309,7 +318,7 @@ def print_modes(figures: Sequence[ModeFigures], orders: int, pairs: int) -> None
         ):
             rows.append(
                 [
-                    label(f.mode),
+                    label(f.mode, f.backend),
                     name,
                     number(per_second(orders, elapsed), 0),
                     number(elapsed / orders / NS_PER_US),
@@ -328,11 +337,13 @@ def print_modes(figures: Sequence[ModeFigures], orders: int, pairs: int) -> None
     for f in figures:
         vs_ref = [ratio(f.latency.median_us, ref.median_us), ratio(f.latency.p99_us, ref.p99_us)]
         latency_rows.append(
-            [label(f.mode), str(f.latency.count), *spread(f.latency), number(f.latency.max_us)]
+            [label(f.mode, f.backend), str(f.latency.count), *spread(f.latency), number(f.latency.max_us)]
         )
         latency_rows[-1].extend(vs_ref)
         rate = number(per_second(f.pairs.count, f.pairs_ns), 0)
-        pair_rows.append([label(f.mode), rate, *spread(f.pairs), ratio(f.pairs_ns, reference.pairs_ns)])
+        pair_rows.append(
+            [label(f.mode, f.backend), rate, *spread(f.pairs), ratio(f.pairs_ns, reference.pairs_ns)]
+        )
     print_table(
         "2. Signal accepted -> venue send (t0 before submit_signal, t1 on entry to venue.submit),"
         " sequential, us",
@@ -419,11 +430,11 @@ def synthetic_order(index: int, at: datetime) -> list[events.JournalRecord]:
     ]
 
 
-async def write_journal(path: Path, records: int) -> int:
+async def write_journal(path: Path, records: int, backend: Backend = "sqlite") -> int:
     """A journal of filled orders (an even count, so the position ends flat), one ms apart."""
     orders = records // RECORDS_PER_ORDER // 2 * 2
     first = datetime.now(UTC) - timedelta(days=2)
-    async with SqliteJournal(path, "os") as journal:
+    async with open_journal(backend, path, "os") as journal:
         for index in range(orders):
             for record in synthetic_order(index, first + timedelta(milliseconds=index)):
                 journal.append(record)
@@ -432,11 +443,11 @@ async def write_journal(path: Path, records: int) -> int:
     return orders * RECORDS_PER_ORDER
 
 
-async def measure_recovery(records: int, store: str) -> None:
+async def measure_recovery(records: int, store: str, backend: Backend = "sqlite") -> None:
     with tempfile.TemporaryDirectory(prefix="tradewire-recovery-") as directory:
-        engine, _ = engine_for(Path(directory), "os", store)
-        written = await write_journal(engine.settings.journal_path, records)
-        decoded = [r for _, r in SqliteJournal(engine.settings.journal_path).replay()]
+        engine, _ = engine_for(Path(directory), "os", store, backend)
+        written = await write_journal(engine.settings.journal_path, records, backend)
+        decoded = [r for _, r in open_journal(backend, engine.settings.journal_path, "os").replay()]
         gc.collect()
         gc.freeze()  # the decoded list is the benchmark's, not the engine's: keep the GC off it
         began = now_ns()
@@ -448,7 +459,7 @@ async def measure_recovery(records: int, store: str) -> None:
         del decoded
         began = now_ns()
         replayed = Ledger()
-        for _, record in SqliteJournal(engine.settings.journal_path).replay():
+        for _, record in open_journal(backend, engine.settings.journal_path, "os").replay():
             replayed.apply(record)
         replay_ns = now_ns() - began
         began = now_ns()
@@ -472,7 +483,7 @@ async def measure_recovery(records: int, store: str) -> None:
     rows = []
     for what, elapsed, result in (
         ("Engine.start(): replay + venue connect + reconciliation", start_ns, check),
-        ("journal replay (SQLite read + decode) + ledger fold", replay_ns, "-"),
+        (f"journal replay ({JOURNAL_NAMES[backend]} read + decode) + ledger fold", replay_ns, "-"),
         ("ledger fold only, records decoded in memory (reference)", fold_ns, "-"),
     ):
         seconds = elapsed / NS_PER_S
@@ -489,8 +500,8 @@ async def measure_recovery(records: int, store: str) -> None:
 # --- section 5: memory -----------------------------------------------------------------------------
 
 
-async def measure_memory(orders: int, store: str) -> None:
-    async with running("os", store) as bench:
+async def measure_memory(orders: int, store: str, backend: Backend = "sqlite") -> None:
+    async with running("os", store, backend) as bench:
         await sequential(bench, WARMUP)
         journal = bench.engine.manager.journal
         await journal.flush()
@@ -533,9 +544,9 @@ def _site(frame: tracemalloc.Frame) -> str:
 # --- the profile -----------------------------------------------------------------------------------
 
 
-async def profile_sequential(orders: int, store: str) -> None:
+async def profile_sequential(orders: int, store: str, backend: Backend = "sqlite") -> None:
     """cProfile of the sequential lifecycle (durability=os): where the engine spends its time."""
-    async with running("os", store) as bench:
+    async with running("os", store, backend) as bench:
         await sequential(bench, WARMUP)
         profiler = cProfile.Profile()
         profiler.enable()
@@ -555,25 +566,27 @@ async def benchmark(arguments: argparse.Namespace) -> None:
     print(environment_line(f"{loop.__module__}.{loop.__name__}"))
     print(
         f"workload: paper venue, manual feed stepped every {STEP_EVERY} orders, its state in"
-        f" {arguments.paper_store}; journal: SQLite in a temporary directory; warm-up {WARMUP} orders"
+        f" {arguments.paper_store}; journal: {JOURNAL_NAMES[arguments.journal]} in a temporary directory;"
+        f" warm-up {WARMUP} orders"
     )
     modes: list[Mode] = ["fsync", "os"] if arguments.durability == "both" else [arguments.durability]
     if arguments.profile:
-        await profile_sequential(arguments.orders, arguments.paper_store)
+        await profile_sequential(arguments.orders, arguments.paper_store, arguments.journal)
         return
     figures = [
-        await measure_mode(mode, arguments.orders, arguments.pairs, arguments.paper_store)
+        await measure_mode(mode, arguments.orders, arguments.pairs, arguments.paper_store, arguments.journal)
         for mode in [*modes, "reference"]
     ]
     print_modes(figures, arguments.orders, arguments.pairs)
-    await measure_recovery(arguments.recovery_records, arguments.paper_store)
-    await measure_memory(arguments.orders, arguments.paper_store)
+    await measure_recovery(arguments.recovery_records, arguments.paper_store, arguments.journal)
+    await measure_memory(arguments.orders, arguments.paper_store, arguments.journal)
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser("python -m benchmarks.lifecycle", description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=5_000, help="orders per run (default 5,000)")
     parser.add_argument("--durability", choices=["fsync", "os", "both"], default="both")
+    parser.add_argument("--journal", choices=["sqlite", "log"], default="sqlite", help="journal backend")
     parser.add_argument("--pairs", type=int, default=2_000, help="limit submit+cancel pairs (default 2,000)")
     parser.add_argument("--recovery-records", type=int, default=RECOVERY_RECORDS)
     parser.add_argument(

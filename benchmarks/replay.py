@@ -1,12 +1,12 @@
 """Recovery at the scale of issue 6: replay a journal of 1,000,000 records, reconcile, and the memory
 a closed order keeps.
 
-The journal is what a live engine writes, through the real codec and `SqliteJournal.append`, for a
+The journal is what a live engine writes, through the real codec and `Journal.append`, for a
 mix of orders (filled market orders, limit orders canceled, limit orders filled in two parts,
 orders denied by risk); it is written once into a cache directory (`--cache-dir`) keyed by its size
 and the record schema, so reruns skip the minute it takes to write. The figures:
 
-1. decode only: `SqliteJournal.replay()` iterated, nothing kept (SQLite read + msgpack decode);
+1. decode only: `Journal.replay()` iterated, nothing kept (SQLite read + msgpack decode);
 2. replay + ledger fold: a fresh `Ledger` applying every replayed record (what `Engine.start()`
    does first);
 3. `Engine.start()`: replay + fold + journal writer start + paper venue connect + start-up
@@ -39,7 +39,7 @@ from tradewire.domain.clock import LiveClock
 from tradewire.domain.enums import LiquiditySide, OrderType, Side, SignalOutcome, TimeInForce
 from tradewire.domain.signals import Signal
 from tradewire.journal.codec import decode, encode
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.oms.ledger import Ledger
 from tradewire.runtime.node import Engine
 from tradewire.runtime.settings import JournalSettings, PaperSettings, Settings
@@ -219,7 +219,7 @@ async def cached_journal(cache_dir: Path, records: int) -> Path:
         return path
     partial = _fresh(path.with_suffix(".partial"))
     print(f"writing {count * RECORDS_PER_CYCLE:,} records to {path} (once; later runs reuse it)")
-    async with SqliteJournal(partial, "os") as journal:
+    async with sqlite_journal(partial, "os") as journal:
         for record in cycles(count):
             if journal.append(record) % FLUSH_EVERY == 0:
                 await journal.flush()
@@ -233,7 +233,7 @@ async def cached_journal(cache_dir: Path, records: int) -> Path:
 def decode_only(path: Path) -> tuple[int, int]:
     began = now_ns()
     count = 0
-    for _ in SqliteJournal(path).replay():
+    for _ in sqlite_journal(path).replay():
         count += 1
     return now_ns() - began, count
 
@@ -241,7 +241,7 @@ def decode_only(path: Path) -> tuple[int, int]:
 def replay_and_fold(path: Path) -> tuple[int, Ledger]:
     began = now_ns()
     ledger = Ledger()
-    for _, record in SqliteJournal(path).replay():
+    for _, record in sqlite_journal(path).replay():
         ledger.apply(record)
     return now_ns() - began, ledger
 

@@ -15,7 +15,7 @@ import pytest
 from tests.cli.engine import RunningEngine, engine_process
 from tests.cli.test_cli import RESTING, submit, tradewire, wait_for_status
 from tradewire.domain.events import Record, RiskLimitsChanged, TradingStateChanged
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
 
 
 def journaled(engine: RunningEngine) -> list[Record]:
-    return [record for _, record in SqliteJournal(engine.data_dir / "journal.sqlite").replay()]
+    return [record for _, record in sqlite_journal(engine.data_dir / "journal.sqlite").replay()]
 
 
 def wait_for_quantity(engine: RunningEngine, order_id: str, quantity: str) -> None:

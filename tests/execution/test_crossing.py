@@ -15,7 +15,7 @@ from tradewire.domain.enums import OrderStatus, OrderType, Side
 from tradewire.domain.errors import InvalidInput
 from tradewire.domain.events import InternalCross
 from tradewire.execution.crossing import Intent, cross
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.oms.ledger import Ledger
 
 CROSSING: dict[str, Any] = {"accounts": [{"id": "paper-1", "crossing": True}]}
@@ -99,7 +99,7 @@ async def test_opposite_intents_in_a_crossing_account_send_only_the_net(tmp_path
         assert statuses == [OrderStatus.FILLED] * 3
         digest = engine.service.digest()
     replayed = Ledger()
-    records = [r for _, r in SqliteJournal(tmp_path / "journal.sqlite").replay()]
+    records = [r for _, r in sqlite_journal(tmp_path / "journal.sqlite").replay()]
     for record in records:
         replayed.apply(record)
     assert replayed.digest() == digest

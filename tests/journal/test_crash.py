@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.backends import FILE_NAMES, Backend, open_journal
 from tradewire.journal.store import Durability
 
 from . import numbered_fill
@@ -18,10 +18,11 @@ CHILD = """
 import asyncio, os, random, signal, sys
 sys.path.insert(0, {tests!r})
 from journal import numbered_fill
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.backends import open_journal
+from pathlib import Path
 
 async def main():
-    journal = SqliteJournal({path!r}, durability={durability!r})
+    journal = open_journal({backend!r}, Path({path!r}), {durability!r})
     await journal.start()
     for number in range(1, {flushed} + 1):
         journal.append(numbered_fill(number))
@@ -42,15 +43,25 @@ asyncio.run(main())
 
 @pytest.mark.slow
 @pytest.mark.parametrize("attempt", range(3))
-@pytest.mark.parametrize(("durability", "unflushed"), [("fsync", 0), ("fsync", 2_050), ("os", 2_050)])
+@pytest.mark.parametrize(
+    ("backend", "durability", "unflushed"),
+    [
+        ("sqlite", "fsync", 0),
+        ("sqlite", "fsync", 2_050),
+        ("sqlite", "os", 2_050),
+        ("log", "fsync", 2_050),
+        ("log", "os", 2_050),
+    ],
+)
 async def test_every_flushed_record_survives_a_kill_and_the_journal_is_a_gap_free_prefix(
-    tmp_path: Path, durability: Durability, unflushed: int, attempt: int
+    tmp_path: Path, backend: Backend, durability: Durability, unflushed: int, attempt: int
 ) -> None:
     """Repeated because where the kill lands (before, during or after a commit) varies by run."""
-    path = tmp_path / "journal.sqlite"
+    path = tmp_path / FILE_NAMES[backend]
     flushed = 300
     script = CHILD.format(
         tests=str(TESTS_DIRECTORY),
+        backend=backend,
         path=str(path),
         durability=durability,
         flushed=flushed,
@@ -68,7 +79,7 @@ async def test_every_flushed_record_survives_a_kill_and_the_journal_is_a_gap_fre
 
     assert child.returncode == -signal.SIGKILL, stderr.decode()
     assert stdout.decode().splitlines() == [f"flushed {flushed}"]
-    journal = SqliteJournal(path)
+    journal = open_journal(backend, path, "fsync")
     try:
         replayed = list(journal.replay())
         stored = len(replayed)

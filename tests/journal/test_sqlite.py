@@ -15,7 +15,7 @@ from tradewire.journal.errors import (
     JournalSchemaError,
     JournalWriteError,
 )
-from tradewire.journal.sqlite import REPLAY_BATCH, SqliteJournal
+from tradewire.journal.sqlite import REPLAY_BATCH, SqliteFile, sqlite_journal
 from tradewire.journal.store import Durability, JournalStore
 
 from . import T0, numbered_fill
@@ -36,13 +36,13 @@ def raw(path: Path) -> "closing[sqlite3.Connection]":
 
 
 async def test_sqlite_journal_is_a_journal_store(path: Path) -> None:
-    journal: JournalStore = SqliteJournal(path)
+    journal: JournalStore = sqlite_journal(path)
     await journal.close()
 
 
 @BOTH_DURABILITIES
 async def test_appended_records_are_flushed_and_replayed_in_order(path: Path, durability: Durability) -> None:
-    async with SqliteJournal(path, durability) as journal:
+    async with sqlite_journal(path, durability) as journal:
         sequences = [journal.append(numbered_fill(number)) for number in range(1, 4)]
         assert sequences == [1, 2, 3]
         assert journal.last_sequence == 3
@@ -58,11 +58,11 @@ async def test_a_reopened_journal_replays_before_start_and_continues_the_sequenc
     path: Path,
     durability: Durability,
 ) -> None:
-    async with SqliteJournal(path, durability) as journal:
+    async with sqlite_journal(path, durability) as journal:
         for number in range(1, 4):
             journal.append(numbered_fill(number))
 
-    reopened = SqliteJournal(path, durability)
+    reopened = sqlite_journal(path, durability)
     try:
         assert [sequence for sequence, _ in reopened.replay()] == [1, 2, 3]
         assert reopened.last_sequence == 3
@@ -78,17 +78,17 @@ async def test_a_reopened_journal_replays_before_start_and_continues_the_sequenc
 
 @BOTH_DURABILITIES
 async def test_close_writes_out_records_that_were_never_flushed(path: Path, durability: Durability) -> None:
-    started = SqliteJournal(path, durability)
+    started = sqlite_journal(path, durability)
     await started.start()
     for number in range(1, 11):
         started.append(numbered_fill(number))
     await started.close()
 
-    never_started = SqliteJournal(path, durability)
+    never_started = sqlite_journal(path, durability)
     never_started.append(numbered_fill(11))
     await never_started.close()
 
-    reopened = SqliteJournal(path, durability)
+    reopened = sqlite_journal(path, durability)
     assert [sequence for sequence, _ in reopened.replay()] == list(range(1, 12))
     await reopened.close()
 
@@ -96,7 +96,7 @@ async def test_close_writes_out_records_that_were_never_flushed(path: Path, dura
 @BOTH_DURABILITIES
 async def test_a_thousand_appends_and_one_flush_share_few_commits(path: Path, durability: Durability) -> None:
     records = 1_000
-    async with SqliteJournal(path, durability) as journal:
+    async with sqlite_journal(path, durability) as journal:
         for number in range(1, records + 1):
             journal.append(numbered_fill(number))
         await journal.flush()
@@ -107,7 +107,7 @@ async def test_a_thousand_appends_and_one_flush_share_few_commits(path: Path, du
 
 @BOTH_DURABILITIES
 async def test_many_flush_waiters_are_resolved_by_one_commit(path: Path, durability: Durability) -> None:
-    journal = SqliteJournal(path, durability)
+    journal = sqlite_journal(path, durability)
     for number in range(1, 51):
         journal.append(numbered_fill(number))
     async with journal:
@@ -118,11 +118,11 @@ async def test_many_flush_waiters_are_resolved_by_one_commit(path: Path, durabil
 
 
 @BOTH_DURABILITIES
-async def test_records_appended_in_one_loop_turn_are_written_in_one_commit_without_a_flush(
+async def test_records_appended_close_together_are_written_in_one_commit_without_a_flush(
     path: Path,
     durability: Durability,
 ) -> None:
-    async with SqliteJournal(path, durability) as journal:
+    async with sqlite_journal(path, durability) as journal:
         journal.append(numbered_fill(1))
         time.sleep(0.05)  # noqa: ASYNC251 -- holds the loop: a writer given the record now commits it alone
         for number in range(2, 6):
@@ -140,7 +140,7 @@ async def test_records_appended_in_one_loop_turn_are_written_in_one_commit_witho
 
 
 async def test_flush_does_not_return_before_the_record_is_durable(path: Path) -> None:
-    async with SqliteJournal(path) as journal:
+    async with sqlite_journal(path) as journal:
         with raw(path) as other_writer:
             other_writer.execute("BEGIN IMMEDIATE")  # holds the write lock: our commit must wait
             sequence = journal.append(numbered_fill(1))
@@ -158,7 +158,7 @@ async def test_flush_does_not_return_before_the_record_is_durable(path: Path) ->
 
 @BOTH_DURABILITIES
 async def test_flush_of_a_durable_sequence_returns_at_once(path: Path, durability: Durability) -> None:
-    async with SqliteJournal(path, durability) as journal:
+    async with sqlite_journal(path, durability) as journal:
         journal.append(numbered_fill(1))
         await journal.flush()
         commits = journal.commit_count
@@ -170,7 +170,7 @@ async def test_flush_of_a_durable_sequence_returns_at_once(path: Path, durabilit
 
 
 async def test_flush_of_a_sequence_never_appended_is_refused(path: Path) -> None:
-    async with SqliteJournal(path) as journal:
+    async with sqlite_journal(path) as journal:
         with pytest.raises(ValueError, match="only 0 appended"):
             await journal.flush(1)
 
@@ -179,23 +179,23 @@ async def test_flush_of_a_sequence_never_appended_is_refused(path: Path) -> None
 async def test_durability_sets_the_synchronous_pragma(
     path: Path, durability: Durability, synchronous: int
 ) -> None:
-    journal = SqliteJournal(path, durability=durability)
-    await journal.close()
+    file = SqliteFile(path, durability=durability)
+    file.close(clean=True)
 
-    assert journal.pragmas["synchronous"] == synchronous
-    assert journal.pragmas["journal_mode"] == "wal"
+    assert file.pragmas["synchronous"] == synchronous
+    assert file.pragmas["journal_mode"] == "wal"
     with raw(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_an_unknown_durability_is_refused(path: Path) -> None:
     with pytest.raises(ValueError, match="durability"):
-        SqliteJournal(path, durability="sometimes")  # type: ignore[arg-type]
+        SqliteFile(path, durability="sometimes")  # type: ignore[arg-type]
 
 
 @BOTH_DURABILITIES
 async def test_a_failed_write_fails_every_flush_and_later_append(path: Path, durability: Durability) -> None:
-    journal = SqliteJournal(path, durability)
+    journal = sqlite_journal(path, durability)
     await journal.start()
     journal.append(numbered_fill(1))
     await journal.flush()
@@ -223,7 +223,7 @@ async def test_a_failed_write_fails_every_flush_and_later_append(path: Path, dur
 
 @BOTH_DURABILITIES
 async def test_append_after_close_is_refused(path: Path, durability: Durability) -> None:
-    journal = SqliteJournal(path, durability)
+    journal = sqlite_journal(path, durability)
     await journal.start()
     await journal.close()
     await journal.close()
@@ -239,7 +239,7 @@ async def test_an_unencodable_record_takes_no_sequence_number(path: Path) -> Non
         ts_recorded=T0,
         client_order_id=ClientOrderId("order-1"),
     )
-    async with SqliteJournal(path) as journal:
+    async with sqlite_journal(path) as journal:
         with pytest.raises(ValueError, match="timezone-aware"):
             journal.append(naive)
 
@@ -247,22 +247,22 @@ async def test_an_unencodable_record_takes_no_sequence_number(path: Path) -> Non
 
 
 async def test_a_newer_schema_version_is_refused(path: Path) -> None:
-    await SqliteJournal(path).close()
+    await sqlite_journal(path).close()
     with raw(path) as connection:
         connection.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
     with pytest.raises(JournalSchemaError, match=r"schema version '2'.*reads up to 1"):
-        SqliteJournal(path)
+        sqlite_journal(path)
 
 
 async def test_a_corrupt_payload_is_named_by_its_sequence_on_replay(path: Path) -> None:
-    async with SqliteJournal(path) as journal:
+    async with sqlite_journal(path) as journal:
         for number in range(1, 4):
             journal.append(numbered_fill(number))
     with raw(path) as connection:
         connection.execute("UPDATE journal SET payload = x'c1' WHERE sequence = 2")
 
-    journal = SqliteJournal(path)
+    journal = sqlite_journal(path)
     replayed: list[tuple[int, JournalRecord]] = []
     with pytest.raises(JournalCorrupt, match=r"record 2 \(OrderFilled\) cannot be decoded"):
         replayed.extend(journal.replay())
@@ -271,13 +271,13 @@ async def test_a_corrupt_payload_is_named_by_its_sequence_on_replay(path: Path) 
 
 
 async def test_a_gap_in_the_sequence_is_reported_on_replay(path: Path) -> None:
-    async with SqliteJournal(path) as journal:
+    async with sqlite_journal(path) as journal:
         for number in range(1, 4):
             journal.append(numbered_fill(number))
     with raw(path) as connection:
         connection.execute("DELETE FROM journal WHERE sequence = 2")
 
-    journal = SqliteJournal(path)
+    journal = sqlite_journal(path)
     with pytest.raises(JournalCorrupt, match=r"record 2 is missing \(next stored: 3\)"):
         list(journal.replay())
     await journal.close()
@@ -285,22 +285,22 @@ async def test_a_gap_in_the_sequence_is_reported_on_replay(path: Path) -> None:
 
 async def test_a_journal_longer_than_a_fetch_batch_replays_whole_and_finds_a_gap_past_it(path: Path) -> None:
     count = 2 * REPLAY_BATCH + 7
-    async with SqliteJournal(path, "os") as journal:
+    async with sqlite_journal(path, "os") as journal:
         for number in range(1, count + 1):
             journal.append(numbered_fill(number))
 
-    replayed = list(SqliteJournal(path).replay())
+    replayed = list(sqlite_journal(path).replay())
 
     assert [sequence for sequence, _ in replayed] == list(range(1, count + 1))
     assert replayed[-1] == (count, numbered_fill(count))
     with raw(path) as connection:
         connection.execute("DELETE FROM journal WHERE sequence = ?", (REPLAY_BATCH + 1,))
     with pytest.raises(JournalCorrupt, match=rf"record {REPLAY_BATCH + 1} is missing"):
-        list(SqliteJournal(path).replay())
+        list(sqlite_journal(path).replay())
 
 
 async def test_with_os_durability_flush_commits_on_the_loop_without_suspending(path: Path) -> None:
-    async with SqliteJournal(path, "os") as journal:
+    async with sqlite_journal(path, "os") as journal:
         journal.append(numbered_fill(1))
         journal.append(numbered_fill(2))
         flushing = journal.flush()
@@ -317,7 +317,7 @@ async def test_with_os_durability_flush_commits_on_the_loop_without_suspending(p
 async def test_only_fsync_durability_runs_a_writer_thread(
     path: Path, durability: Durability, writer_threads: int
 ) -> None:
-    async with SqliteJournal(path, durability) as journal:
+    async with sqlite_journal(path, durability) as journal:
         journal.append(numbered_fill(1))
         await journal.flush()
         writers = [thread for thread in threading.enumerate() if thread.name.startswith("journal-writer:")]

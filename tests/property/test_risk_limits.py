@@ -25,7 +25,7 @@ from tradewire.domain.enums import OPEN_STATUSES, OrderStatus, SignalOutcome
 from tradewire.domain.errors import Conflict, InvalidInput
 from tradewire.domain.events import OrderCreated
 from tradewire.domain.ids import InstrumentId
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.runtime.node import Engine
 
 ACCOUNTS = ("paper-1", "paper-2")
@@ -185,7 +185,7 @@ async def _check(engine: Engine, limits: dict[str, Any], spy: VenueSpy) -> None:
 
     created = {
         record.spec.client_order_id
-        for _, record in SqliteJournal(engine.settings.journal_path).replay()
+        for _, record in sqlite_journal(engine.settings.journal_path).replay()
         if isinstance(record, OrderCreated)
     }
     assert spy.submitted_ids <= created

@@ -11,7 +11,7 @@ from tests.runtime.engines import paper_of, running_engine
 from tradewire.domain.enums import OrderStatus, SignalOutcome, TradingState
 from tradewire.domain.events import RiskLimitsChanged, TradingStateChanged
 from tradewire.domain.limits import Limits
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.oms.results import SignalResult
 from tradewire.runtime.node import Engine
 from tradewire.services.views import TradingStateView
@@ -221,7 +221,7 @@ async def test_states_and_limits_are_journaled_and_in_force_after_a_restart(tmp_
         await engine.service.set_limits("strategy:t", {"max_order_quantity": "5"}, "risk officer")
         await engine.service.set_limits("account:paper-1", {"max_position_quantity": "3"}, "risk officer")
         before = {scope: view.state for scope, view in states(engine).items()}
-    records = [record for _, record in SqliteJournal(tmp_path / "journal.sqlite").replay()]
+    records = [record for _, record in sqlite_journal(tmp_path / "journal.sqlite").replay()]
     changes = [(r.scope, r.state, r.changed_by) for r in records if isinstance(r, TradingStateChanged)]
     assert changes == [
         ("account:paper-1", TradingState.HALTED, "risk officer"),

@@ -22,7 +22,7 @@ from tradewire.domain.events import VenueHealthChanged
 from tradewire.domain.health import VenueHealth, VenueStatus
 from tradewire.domain.ids import AccountId, VenueId
 from tradewire.domain.reports import OrderStatusReport
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.oms.results import SignalResult
 from tradewire.runtime.node import Engine
 from tradewire.runtime.settings import Settings
@@ -252,7 +252,7 @@ async def test_after_max_attempts_it_fails_over_to_the_backup_and_recovers_the_l
 
     journaled = [
         (record.health, record.connection)
-        for _, record in SqliteJournal(tmp_path / "journal.sqlite").replay()
+        for _, record in sqlite_journal(tmp_path / "journal.sqlite").replay()
         if isinstance(record, VenueHealthChanged)
     ]
     assert journaled == [

@@ -13,7 +13,9 @@ from tradewire.domain.errors import InvalidInput
 from tradewire.domain.events import IllegalTransition, OrderCreated, OrderSubmitted
 from tradewire.domain.ids import ClientOrderId, EventId, VenueId
 from tradewire.domain.reports import FillReport, OrderStatusReport
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.backends import FILE_NAMES, Backend, open_journal
+from tradewire.journal.sqlite import sqlite_journal
+from tradewire.journal.store import Durability
 from tradewire.oms.ledger import Ledger
 from tradewire.oms.working import WorkingBook
 from tradewire.runtime.lock import DataDirectoryLocked
@@ -72,8 +74,14 @@ async def test_selling_back_realizes_the_pnl_of_the_round_trip(tmp_path: Path) -
         assert position.fees == buy.fee + sell.fee
 
 
-async def test_state_rebuilt_from_the_journal_has_the_same_digest(tmp_path: Path) -> None:
-    async with running_engine(tmp_path) as engine:
+@pytest.mark.parametrize(
+    ("backend", "durability"), [("sqlite", "fsync"), ("sqlite", "os"), ("log", "fsync"), ("log", "os")]
+)
+async def test_state_rebuilt_from_the_journal_has_the_same_digest(
+    tmp_path: Path, backend: Backend, durability: Durability
+) -> None:
+    journal = {"backend": backend, "durability": durability}
+    async with running_engine(tmp_path, journal=journal) as engine:
         for index, (instrument, quantity) in enumerate(
             [("BTC/USDT", "0.002"), ("EURUSD", "2000"), ("ESZ6", "1")]
         ):
@@ -93,10 +101,10 @@ async def test_state_rebuilt_from_the_journal_has_the_same_digest(tmp_path: Path
         await settle()
         before = engine.service.digest()
     replayed = Ledger()
-    for _, record in SqliteJournal(tmp_path / "journal.sqlite").replay():
+    for _, record in open_journal(backend, tmp_path / FILE_NAMES[backend], durability).replay():
         replayed.apply(record)
     assert replayed.digest() == before
-    async with running_engine(tmp_path) as restarted:
+    async with running_engine(tmp_path, journal=journal) as restarted:
         assert restarted.service.digest() == before
 
 
@@ -233,7 +241,7 @@ async def test_a_report_the_lifecycle_forbids_is_recorded_and_not_applied(tmp_pa
         assert isinstance(anomaly, IllegalTransition)
         assert anomaly.client_order_id == client_order_id and anomaly.status is OrderStatus.FILLED
     replayed = Ledger()
-    for _, record in SqliteJournal(tmp_path / "journal.sqlite").replay():
+    for _, record in sqlite_journal(tmp_path / "journal.sqlite").replay():
         replayed.apply(record)
     assert len(replayed.anomalies) == 1
 
@@ -265,10 +273,10 @@ async def test_an_order_journaled_but_never_sent_is_rejected_on_restart_not_rese
         )
         await settle()
         created = next(
-            r for _, r in SqliteJournal(tmp_path / "journal.sqlite").replay() if isinstance(r, OrderCreated)
+            r for _, r in sqlite_journal(tmp_path / "journal.sqlite").replay() if isinstance(r, OrderCreated)
         )
     # Forge the crash window: a second order journaled as pending-new and submitted, never sent.
-    journal = SqliteJournal(tmp_path / "journal.sqlite")
+    journal = sqlite_journal(tmp_path / "journal.sqlite")
     await journal.start()
     ghost = ClientOrderId("TWghost-1")
     spec = msgspec.structs.replace(created.spec, client_order_id=ghost)
@@ -346,7 +354,7 @@ async def test_the_journal_records_the_order_before_the_venue_sees_it(tmp_path: 
             seen.append(engine.manager.journal.durable_sequence)
             assert any(
                 isinstance(r, OrderCreated) and r.spec.client_order_id == spec.client_order_id
-                for _, r in SqliteJournal(tmp_path / "journal.sqlite").replay()
+                for _, r in sqlite_journal(tmp_path / "journal.sqlite").replay()
             )
             await original(spec)
 

@@ -16,7 +16,7 @@ from tradewire.domain.enums import OrderStatus, SignalOutcome, TradingState
 from tradewire.domain.errors import VenueAuthFailed, VenueBusy, VenueRefused
 from tradewire.domain.events import OrderSpec, VenueRequestRetried
 from tradewire.domain.ids import ClientOrderId
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.oms.results import SignalResult
 from tradewire.runtime.node import Engine
 from tradewire.services.views import OrderView
@@ -61,7 +61,7 @@ async def engine_with_retries(data_dir: Path, **overrides: Any) -> AsyncIterator
 
 async def retries_journaled(engine: Engine, data_dir: Path) -> list[VenueRequestRetried]:
     await engine.manager.journal.flush()
-    journal = SqliteJournal(data_dir / "journal.sqlite")
+    journal = sqlite_journal(data_dir / "journal.sqlite")
     return [r for _, r in journal.replay() if isinstance(r, VenueRequestRetried)]
 
 

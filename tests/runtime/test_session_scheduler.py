@@ -21,7 +21,7 @@ from tradewire.domain.clock import ManualClock
 from tradewire.domain.enums import OrderStatus, SignalOutcome, TradingState
 from tradewire.domain.events import CancelOrder, JournalRecord, OrderHeld, PositionRolledOver
 from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, VenueId
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.runtime.node import Engine
 from tradewire.runtime.sessions import DAY_EXPIRED, SessionScheduler
 from tradewire.sessions.schedule import Due, ExpireDay, FlattenBeforeClose, ReleaseHeld, RollOver
@@ -86,7 +86,7 @@ def aapl(side: str = "buy", quantity: str = "10", **fields: Any) -> dict[str, An
 
 
 def journal_of(data_dir: Path) -> list[JournalRecord]:
-    return [record for _, record in SqliteJournal(data_dir / "journal.sqlite").replay()]
+    return [record for _, record in sqlite_journal(data_dir / "journal.sqlite").replay()]
 
 
 # --- outside the session: deny, or hold -----------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from tradewire.domain.events import RiskLimitsChanged
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.runtime.node import Engine
 from tradewire.runtime.settings import load_settings
 
@@ -23,7 +23,7 @@ async def test_the_example_config_starts_an_engine_with_its_limits(tmp_path: Pat
     async with Engine(settings):
         pass
     changes = [
-        r for _, r in SqliteJournal(settings.journal_path).replay() if isinstance(r, RiskLimitsChanged)
+        r for _, r in sqlite_journal(settings.journal_path).replay() if isinstance(r, RiskLimitsChanged)
     ]
     assert len(changes) == 3, "unchanged config limits are not applied again on a restart"
     assert {c.changed_by for c in changes} == {"config"}

@@ -24,7 +24,7 @@ def encode(record: JournalRecord) -> bytes:
     return _encoder.encode(record)
 
 
-decode: Callable[[bytes], JournalRecord] = _decoder.decode
+decode: Callable[[bytes | memoryview], JournalRecord] = _decoder.decode
 """The record stored in a payload; raises `msgspec.DecodeError` if it is not one.
 
 msgspec's decoder itself, not wrapped in a function: replay calls it for every record."""

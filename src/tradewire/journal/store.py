@@ -5,7 +5,8 @@
 setting; the engine awaits it before any effect leaves the process (a venue send, an API answer).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Literal, Protocol
 
 from tradewire.domain.events import JournalRecord
@@ -46,4 +47,45 @@ class JournalStore(Protocol):
 
     async def close(self) -> None:
         """Write out what is queued, then release the store."""
+        ...
+
+
+Entry = tuple[int, JournalRecord, bytes]
+"""Sequence, record and its encoded payload."""
+
+
+class JournalFile(Protocol):
+    """Where a `tradewire.journal.group_commit.Journal` keeps its records: one storage backend.
+
+    `write` is called on the event loop ("os") or on the journal's writer thread ("fsync"), never
+    on both, and never concurrently; `close` is called once, after the last `write`.
+    """
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def durability(self) -> Durability: ...
+
+    @property
+    def stored_sequence(self) -> int:
+        """The last sequence number stored when the file was opened (0 when empty)."""
+        ...
+
+    def write(self, batch: Sequence[Entry]) -> None:
+        """Store `batch` (consecutive sequences) all or nothing, durable by `durability` when this
+        returns; raise on failure (the journal then writes nothing more)."""
+        ...
+
+    def replay(self, after: int) -> Iterator[tuple[int, JournalRecord]]:
+        """Every stored record after `after`, in order; raises `JournalCorrupt` naming the sequence
+        of an unreadable or missing record. Works before and beside writing."""
+        ...
+
+    def start_upkeep(self) -> None:
+        """Start background upkeep, if the backend has any (SQLite's WAL checkpoints)."""
+        ...
+
+    def close(self, clean: bool) -> None:
+        """Stop upkeep and release the file; `clean` when every write succeeded."""
         ...

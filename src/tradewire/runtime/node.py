@@ -27,7 +27,7 @@ from tradewire.domain.market import QuoteBook
 from tradewire.domain.orders import Order
 from tradewire.execution.allocation import Allocation
 from tradewire.execution.routing import AccountConfig, Router
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.backends import open_journal
 from tradewire.journal.store import JournalStore
 from tradewire.oms.exposure import LedgerRiskView, TradingDay
 from tradewire.oms.identifiers import IdGenerator
@@ -110,7 +110,9 @@ class Engine:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock.acquire()
-        journal = self._journal or SqliteJournal(settings.journal_path, settings.journal.durability)
+        journal = self._journal or open_journal(
+            settings.journal.backend, settings.journal_path, settings.journal.durability
+        )
         ledger = Ledger()
         for _, record in journal.replay():
             ledger.apply(record)

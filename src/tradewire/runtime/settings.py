@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from tradewire.domain.limits import Limits
+from tradewire.journal.backends import FILE_NAMES, Backend
 from tradewire.runtime.settings_connectivity import ConnectivitySettings
 from tradewire.runtime.settings_sessions import SessionSettings
 from tradewire.runtime.venue_requests import VenueRequestSettings
@@ -37,10 +38,13 @@ class ApiSettings(BaseModel):
 
 class JournalSettings(BaseModel):
     model_config = _FROZEN
+    backend: Backend = "sqlite"
+    """sqlite: one SQLite file (queryable with any SQLite tool). log: an append-only file written
+    with one `write()` per batch; faster on the signal -> send path (docs/configuration.md)."""
     path: Path | None = None
-    """Default: `<data_dir>/journal.sqlite`."""
+    """Default: `<data_dir>/journal.sqlite` (sqlite) or `<data_dir>/journal.log` (log)."""
     durability: Literal["fsync", "os"] = "fsync"
-    """fsync: every group commit is fsynced (survives power loss). os: committed to the OS only
+    """fsync: every group commit is fsynced (survives power loss). os: handed to the OS only
     (survives a killed process, not a power cut); faster."""
 
 
@@ -206,7 +210,7 @@ class Settings(BaseSettings):
 
     @property
     def journal_path(self) -> Path:
-        return self.journal.path or self.data_dir / "journal.sqlite"
+        return self.journal.path or self.data_dir / FILE_NAMES[self.journal.backend]
 
     @property
     def paper_path(self) -> Path:

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 
 from tradewire.domain.events import JournalRecord
 from tradewire.journal.errors import JournalClosedError
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.group_commit import Journal
 
 
 class CrashableJournal:
-    """A `JournalStore` over a `SqliteJournal` that holds appends until a `flush` asks for them."""
+    """A `JournalStore` over a `Journal` that holds appends until a `flush` asks for them."""
 
-    def __init__(self, inner: SqliteJournal) -> None:
+    def __init__(self, inner: Journal) -> None:
         self.inner = inner
         self._pending: list[JournalRecord] = []
         self.crashed = False

@@ -30,7 +30,7 @@ from tradewire.domain.enums import OrderStatus, OrderType
 from tradewire.domain.errors import Conflict, InvalidInput, NotFound
 from tradewire.domain.ids import ClientOrderId, InstrumentId, VenueId
 from tradewire.journal.errors import JournalClosedError
-from tradewire.journal.sqlite import SqliteJournal
+from tradewire.journal.sqlite import sqlite_journal
 from tradewire.oms.manager import no_probe
 from tradewire.runtime.node import Engine
 from tradewire.runtime.settings import Settings
@@ -215,7 +215,7 @@ class Scenario:
         background, as the engine does; it retries on the next pump."""
         self._paper = PaperVenue(self.paper_config, self.clock)
         self._faulty = self._venue_class(self._paper, self.plan, f"{self.seed}:{self.incarnation}")
-        self._journal = CrashableJournal(SqliteJournal(self.settings.journal_path, "os"))
+        self._journal = CrashableJournal(sqlite_journal(self.settings.journal_path, "os"))
         self._engine = Engine(
             self.settings,
             self.clock,

@@ -1,0 +1,236 @@
+"""The log-file journal: the journal behaviour over an append-only file, torn tails and damage."""
+
+import asyncio
+import errno
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tradewire.journal import log
+from tradewire.journal.codec import encode
+from tradewire.journal.errors import JournalCorrupt, JournalSchemaError, JournalWriteError
+from tradewire.journal.log import LogFile, frame, log_journal
+from tradewire.journal.store import Durability, JournalStore
+
+from . import numbered_fill
+
+BOTH_DURABILITIES = pytest.mark.parametrize("durability", ["fsync", "os"])
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "var" / "journal.log"
+
+
+async def written(path: Path, count: int, durability: Durability = "os") -> None:
+    async with log_journal(path, durability) as journal:
+        for number in range(1, count + 1):
+            journal.append(numbered_fill(number))
+        await journal.flush()
+
+
+def append_bytes(path: Path, data: bytes) -> int:
+    """Append raw bytes, as a crash or a damaged disk leaves them; returns the new size."""
+    with path.open("ab") as file:
+        file.write(data)
+    return path.stat().st_size
+
+
+def change_byte(path: Path, offset: int, value: int | None = None) -> None:
+    """Set (or, with no value, flip) one byte of the file."""
+    data = bytearray(path.read_bytes())
+    data[offset] = data[offset] ^ 0xFF if value is None else value
+    path.write_bytes(bytes(data))
+
+
+def replayed(path: Path, after: int = 0) -> list[int]:
+    file = LogFile(path, "os")
+    try:
+        return [sequence for sequence, _ in file.replay(after)]
+    finally:
+        file.close(clean=True)
+
+
+async def test_the_log_journal_is_a_journal_store(path: Path) -> None:
+    journal: JournalStore = log_journal(path)
+    await journal.close()
+
+
+@BOTH_DURABILITIES
+async def test_appended_records_are_flushed_and_replayed_in_order(path: Path, durability: Durability) -> None:
+    async with log_journal(path, durability) as journal:
+        sequences = [journal.append(numbered_fill(number)) for number in range(1, 4)]
+        await journal.flush()
+
+        assert sequences == [1, 2, 3]
+        assert journal.durable_sequence == 3
+        assert list(journal.replay()) == [(number, numbered_fill(number)) for number in (1, 2, 3)]
+
+
+@BOTH_DURABILITIES
+async def test_a_reopened_log_continues_the_sequence_and_replays_after_a_point(
+    path: Path, durability: Durability
+) -> None:
+    await written(path, 5, durability)
+
+    async with log_journal(path, durability) as reopened:
+        assert reopened.last_sequence == 5
+        assert reopened.append(numbered_fill(6)) == 6
+        await reopened.flush()
+
+    assert replayed(path) == [1, 2, 3, 4, 5, 6]
+    assert replayed(path, after=4) == [5, 6]
+
+
+async def test_with_os_durability_a_flush_is_one_write_without_suspending(path: Path) -> None:
+    async with log_journal(path, "os") as journal:
+        journal.append(numbered_fill(1))
+        journal.append(numbered_fill(2))
+        flushing = journal.flush()
+
+        with pytest.raises(StopIteration):
+            flushing.send(None)
+        assert journal.commit_count == 1
+        assert replayed(path) == [1, 2]
+
+
+@BOTH_DURABILITIES
+async def test_many_flush_waiters_are_resolved_by_one_write(path: Path, durability: Durability) -> None:
+    journal = log_journal(path, durability)
+    for number in range(1, 51):
+        journal.append(numbered_fill(number))
+    async with journal:
+        await asyncio.gather(*(journal.flush(sequence) for sequence in range(1, 51)))
+
+        assert journal.commit_count == 1
+        assert journal.records_written == 50
+
+
+@BOTH_DURABILITIES
+async def test_a_failed_write_fails_every_flush_and_later_append(
+    path: Path, durability: Durability, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = log_journal(path, durability)
+    await journal.start()
+    journal.append(numbered_fill(1))
+    await journal.flush()
+
+    def disk_full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", disk_full)
+    journal.append(numbered_fill(2))
+    waiters = await asyncio.gather(journal.flush(2), return_exceptions=True)
+
+    assert isinstance(waiters[0], JournalWriteError), waiters
+    assert "No space left" in str(waiters[0])
+    with pytest.raises(JournalWriteError, match="nothing after sequence 1 is durable"):
+        journal.append(numbered_fill(3))
+    with pytest.raises(JournalWriteError):
+        await journal.close()
+    monkeypatch.undo()
+    assert replayed(path) == [1]
+
+
+async def test_a_torn_last_batch_is_cut_off_on_open_and_writing_continues(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await written(path, 4)
+    torn = frame(5, encode(numbered_fill(5)))
+    size_before = append_bytes(path, torn[: len(torn) // 2])
+
+    with caplog.at_level(logging.WARNING):
+        async with log_journal(path, "os") as journal:
+            assert journal.last_sequence == 4
+            journal.append(numbered_fill(5))
+            await journal.flush()
+
+    assert f"cut a torn tail of {len(torn) // 2} bytes after record 4" in caplog.text
+    assert append_bytes(path, b"") == size_before - len(torn) // 2 + len(torn)
+    assert replayed(path) == [1, 2, 3, 4, 5]
+
+
+async def test_a_zero_filled_tail_from_a_power_loss_is_cut_off(path: Path) -> None:
+    await written(path, 3)
+    append_bytes(path, bytes(4096))
+
+    assert LogFile(path, "os").stored_sequence == 3
+    assert replayed(path) == [1, 2, 3]
+
+
+async def test_unreadable_bytes_longer_than_a_torn_batch_are_damage(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await written(path, 3)
+    append_bytes(path, b"\xff" * 200)
+    monkeypatch.setattr(log, "TORN_TAIL_LIMIT", 100)
+
+    with pytest.raises(JournalCorrupt, match=r"200 bytes after record 3 .* this is damage"):
+        LogFile(path, "os")
+
+
+async def test_a_damaged_record_in_the_middle_is_named_on_replay(path: Path) -> None:
+    await written(path, 6)
+    first = len(frame(1, encode(numbered_fill(1))))
+    change_byte(path, 8 + 3 * first + 30)  # a payload byte of record 4 (the records have equal sizes)
+
+    with pytest.raises(JournalCorrupt, match="the record after 3 is damaged"):
+        replayed(path)
+
+
+def test_a_file_that_is_not_a_journal_log_is_refused(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"SQLite format 3\x00")
+
+    with pytest.raises(JournalSchemaError, match="not a Tradewire journal log"):
+        LogFile(path, "os")
+
+
+async def test_a_newer_log_format_is_refused(path: Path) -> None:
+    await written(path, 1)
+    change_byte(path, 4, log.FORMAT_VERSION + 1)
+
+    with pytest.raises(JournalSchemaError, match="log format version 2"):
+        LogFile(path, "os")
+
+
+def test_an_unknown_durability_is_refused(path: Path) -> None:
+    with pytest.raises(ValueError, match="durability"):
+        LogFile(path, durability="sometimes")  # type: ignore[arg-type]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.integers(min_value=1, max_value=8), min_size=1, max_size=6), data=st.data())
+def test_a_log_cut_at_any_byte_reopens_as_the_whole_records_before_the_cut(
+    tmp_path: Path, batches: list[int], data: st.DataObject
+) -> None:
+    """A crash can stop a write at any byte: what reopens is exactly the records wholly before it."""
+    path = tmp_path / f"cut-{os.urandom(4).hex()}.log"
+    file = LogFile(path, "os")
+    ends: list[int] = []
+    sequence = 0
+    for size in batches:
+        batch = []
+        for _ in range(size):
+            sequence += 1
+            record = numbered_fill(sequence)
+            batch.append((sequence, record, encode(record)))
+        file.write(batch)
+        ends.extend(
+            path.stat().st_size - sum(len(frame(s, p)) for s, _, p in batch[i + 1 :]) for i in range(size)
+        )
+    file.close(clean=True)
+    cut = data.draw(st.integers(min_value=8, max_value=path.stat().st_size), label="cut")
+    os.truncate(path, cut)
+
+    whole = len([end for end in ends if end <= cut])
+    reopened = LogFile(path, "os")
+    try:
+        assert reopened.stored_sequence == whole
+        assert [s for s, _ in reopened.replay(0)] == list(range(1, whole + 1))
+    finally:
+        reopened.close(clean=True)
