@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,9 +47,18 @@ from benchmarks.harness import (
     ratio,
     run,
 )
-from benchmarks.lifecycle import WARMUP, engine_for, running, sequential, submit_cancel, write_journal
+from benchmarks.lifecycle import (
+    JOURNAL_NAMES,
+    WARMUP,
+    engine_for,
+    running,
+    sequential,
+    submit_cancel,
+    write_journal,
+)
+from tradewire.journal.backends import Backend, open_journal
 from tradewire.journal.codec import decode
-from tradewire.journal.sqlite import sqlite_journal
+from tradewire.journal.log import read_frames
 from tradewire.oms.ledger import Ledger
 
 WORKLOADS = ("market", "limit")
@@ -67,9 +76,10 @@ INSTALL_HINT = (
 # --- Tradewire's jobs: each returns plain figures, run in a subprocess (or here, --in-process) -----
 
 
-async def tradewire_workload(workload: str, orders: int, durability: str) -> dict[str, Any]:
-    """One engine (SQLite journal with `durability`, paper venue in memory), warm-up, then N orders."""
-    async with running("fsync" if durability == "fsync" else "os", "memory") as bench:
+async def tradewire_workload(workload: str, orders: int, durability: str, backend: Backend) -> dict[str, Any]:
+    """One engine (the `backend` journal with `durability`, paper venue in memory), warm-up, then N
+    orders."""
+    async with running("fsync" if durability == "fsync" else "os", "memory", backend) as bench:
         if workload == "market":
             await sequential(bench, WARMUP)
             elapsed, samples = await sequential(bench, orders)
@@ -89,9 +99,9 @@ async def tradewire_workload(workload: str, orders: int, durability: str) -> dic
         }
 
 
-async def tradewire_memory(orders: int, durability: str) -> dict[str, Any]:
+async def tradewire_memory(orders: int, durability: str, backend: Backend) -> dict[str, Any]:
     """Bytes still allocated per FILLED order after N orders and a full collection (tracemalloc)."""
-    async with running("fsync" if durability == "fsync" else "os", "memory") as bench:
+    async with running("fsync" if durability == "fsync" else "os", "memory", backend) as bench:
         await sequential(bench, WARMUP)
         journal = bench.engine.manager.journal
         await journal.flush()
@@ -106,37 +116,55 @@ async def tradewire_memory(orders: int, durability: str) -> dict[str, Any]:
         return {"orders": orders, "retained_bytes": after - before, "peak_bytes": peak - before}
 
 
-async def tradewire_replay(records: int) -> dict[str, Any]:
+def payload_chunks(path: Path, backend: Backend) -> Iterator[list[Any]]:
+    """The stored payloads, `READ_CHUNK` at a time, read the way the backend's replay reads them."""
+    if backend == "log":
+        with path.open("rb") as file:
+            file.seek(8)  # the file header
+            chunk: list[Any] = []
+            for _, payload in read_frames(file, path):
+                chunk.append(payload)
+                if len(chunk) == READ_CHUNK:
+                    yield chunk
+                    chunk = []
+            yield chunk
+        return
+    connection = sqlite3.connect(path)
+    try:
+        cursor = connection.execute("SELECT payload FROM journal ORDER BY sequence")
+        while rows := cursor.fetchmany(READ_CHUNK):
+            yield [payload for (payload,) in rows]
+    finally:
+        connection.close()
+
+
+async def tradewire_replay(records: int, backend: Backend) -> dict[str, Any]:
     """Write a journal of filled orders, then time its replay in parts and `Engine.start()` whole."""
     with tempfile.TemporaryDirectory(prefix="tradewire-compare-") as directory:
-        engine, _ = engine_for(Path(directory), "os", "memory")
+        engine, _ = engine_for(Path(directory), "os", "memory", backend)
         path = engine.settings.journal_path
-        written = await write_journal(path, records)
+        written = await write_journal(path, records, backend)
         read_ns = decode_ns = apply_ns = 0
         split = Ledger()
-        connection = sqlite3.connect(path)
-        try:
-            cursor = connection.execute("SELECT payload FROM journal ORDER BY sequence")
-            while True:
-                began = now_ns()
-                rows = cursor.fetchmany(READ_CHUNK)
-                read_ns += now_ns() - began
-                if not rows:
-                    break
-                began = now_ns()
-                decoded = [decode(payload) for (payload,) in rows]
-                decode_ns += now_ns() - began
-                began = now_ns()
-                for record in decoded:
-                    split.apply(record)
-                apply_ns += now_ns() - began
-        finally:
-            connection.close()
+        chunks = payload_chunks(path, backend)
+        while True:
+            began = now_ns()
+            payloads = next(chunks, None)
+            read_ns += now_ns() - began
+            if not payloads:
+                break
+            began = now_ns()
+            decoded = [decode(payload) for payload in payloads]
+            decode_ns += now_ns() - began
+            began = now_ns()
+            for record in decoded:
+                split.apply(record)
+            apply_ns += now_ns() - began
         del split
         gc.collect()
         began = now_ns()
         replayed = Ledger()
-        for _, record in sqlite_journal(path).replay():
+        for _, record in open_journal(backend, path, "os").replay():
             replayed.apply(record)
         replay_ns = now_ns() - began
         del replayed
@@ -168,21 +196,21 @@ async def tradewire_replay(records: int) -> dict[str, Any]:
     }
 
 
-def job(kind: str, n: int, durability: str) -> dict[str, Any]:
+def job(kind: str, n: int, durability: str, backend: Backend) -> dict[str, Any]:
     """One Tradewire job, run in this process on a fresh event loop; `n` is orders, or records to
     replay for the replay job."""
     if kind == "memory":
-        figures, _ = run(tradewire_memory(n, durability))
+        figures, _ = run(tradewire_memory(n, durability, backend))
     elif kind == "replay":
-        figures, _ = run(tradewire_replay(n))
+        figures, _ = run(tradewire_replay(n, backend))
     else:
-        figures, _ = run(tradewire_workload(kind, n, durability))
+        figures, _ = run(tradewire_workload(kind, n, durability, backend))
     return figures
 
 
 def worker(arguments: argparse.Namespace) -> None:
     """The subprocess side: run one job, write its figures as JSON to `--output`."""
-    figures = job(arguments.worker, arguments.n[0], arguments.durability)
+    figures = job(arguments.worker, arguments.n[0], arguments.durability, arguments.journal)
     arguments.output.write_text(json.dumps(figures))
 
 
@@ -211,8 +239,20 @@ def spawn(module: str, *arguments: str) -> dict[str, Any]:
 def tradewire(kind: str, n: int, arguments: argparse.Namespace) -> dict[str, Any]:
     """A Tradewire job in its own subprocess, or here with `--in-process` (quicker, less isolated)."""
     if arguments.in_process:
-        return job(kind, n, arguments.durability)
-    return spawn("benchmarks.compare", "--worker", kind, "--n", str(n), "--durability", arguments.durability)
+        return job(kind, n, arguments.durability, arguments.journal)
+    return spawn(
+        "benchmarks.compare",
+        *(
+            "--worker",
+            kind,
+            "--n",
+            str(n),
+            "--durability",
+            arguments.durability,
+            "--journal",
+            arguments.journal,
+        ),
+    )
 
 
 def nautilus(workload: str, orders: int, log_level: str) -> dict[str, Any]:
@@ -286,7 +326,7 @@ def print_comparisons(comparisons: list[Comparison], durability: str, with_nauti
             row += ["-", "-", "-", "-"]
         rows.append([*row, ", ".join(sorted(checks))])
     print_table(
-        f"Throughput, median of repetitions (Tradewire: SQLite journal, durability={durability};"
+        f"Throughput, median of repetitions (Tradewire: {durability};"
         " NautilusTrader net = without its quote-tick feed); ratio = Tradewire / NautilusTrader net",
         [
             "workload",
@@ -324,7 +364,7 @@ def _spread(samples_ns: list[int]) -> list[str]:
     return [f"{d.count:,}", number(d.median_us), number(d.p99_us), number(d.p999_us), number(d.max_us)]
 
 
-def print_memory_and_replay(memory: dict[str, Any], replay: dict[str, Any]) -> None:
+def print_memory_and_replay(memory: dict[str, Any], replay: dict[str, Any], journal: str) -> None:
     orders = memory["orders"]
     print_table(
         f"Memory per retained closed (FILLED) order, Tradewire: tracemalloc around {orders:,} orders,"
@@ -338,7 +378,7 @@ def print_memory_and_replay(memory: dict[str, Any], replay: dict[str, Any]) -> N
     records = replay["records"]
     rows = []
     for what, key in (
-        ("SQLite read (fetchmany of payloads)", "read_ns"),
+        (f"{journal} read (payloads, {READ_CHUNK:,} at a time)", "read_ns"),
         ("decode (msgspec, JournalRecord)", "decode_ns"),
         ("ledger apply", "apply_ns"),
         ("Journal.replay() + Ledger.apply, as recovery runs it", "replay_ns"),
@@ -347,7 +387,7 @@ def print_memory_and_replay(memory: dict[str, Any], replay: dict[str, Any]) -> N
         seconds = replay[key] / NS_PER_S
         rows.append([what, f"{seconds:.2f}", number(per_second(records, replay[key]), 0)])
     print_table(
-        f"Journal replay, Tradewire: {records:,} records ({records // 5:,} filled orders);"
+        f"Journal replay, Tradewire ({journal}): {records:,} records ({records // 5:,} filled orders);"
         f" check: {replay['check']}",
         ["step", "seconds", "records/s"],
         rows,
@@ -366,17 +406,22 @@ def orchestrate(arguments: argparse.Namespace) -> dict[str, Any]:
         else "NautilusTrader: not run"
     )
     print(
-        f"Tradewire: journal SQLite, durability={arguments.durability}, paper venue in memory,"
+        f"Tradewire: journal {JOURNAL_NAMES[arguments.journal]}, durability={arguments.durability},"
+        " paper venue in memory,"
         f" warm-up {WARMUP} | {nautilus_line} | repetitions: {arguments.repeat},"
         " alternating which engine runs first"
     )
     if version is None:
         print(INSTALL_HINT)
     comparisons = compare(arguments, with_nautilus)
-    print_comparisons(comparisons, arguments.durability, with_nautilus)
+    print_comparisons(
+        comparisons,
+        f"{JOURNAL_NAMES[arguments.journal]} journal, durability={arguments.durability}",
+        with_nautilus,
+    )
     memory = tradewire("memory", arguments.memory_orders, arguments)
     replay = tradewire("replay", arguments.replay_events, arguments)
-    print_memory_and_replay(memory, replay)
+    print_memory_and_replay(memory, replay, JOURNAL_NAMES[arguments.journal])
     return {
         "nautilus": version,
         "comparisons": [asdict(c) for c in comparisons],
@@ -397,6 +442,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--n", type=int, action="append", help="orders per workload (repeatable; default 10,000)"
     )
     parser.add_argument("--durability", choices=["fsync", "os"], default="fsync", help="Tradewire's journal")
+    parser.add_argument(
+        "--journal", choices=["sqlite", "log"], default="sqlite", help="Tradewire's journal backend"
+    )
     parser.add_argument(
         "--repeat", type=int, default=3, help="repetitions per engine and workload (default 3)"
     )

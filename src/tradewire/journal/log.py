@@ -8,10 +8,11 @@ it gives besides: a file any SQLite tool can query.
 
 The file is an 8-byte header (`TWJL`, format version, reserved) followed by one frame per record:
 
-    length u32 | sequence u64 | crc32 u32 | payload (the codec's msgpack, `length` bytes) | length u32
+    length u32 | sequence u64 | payload (the codec's msgpack, `length` bytes) | crc32 u32 | length u32
 
-little-endian, the CRC over the length and sequence bytes and the payload. The trailing length lets
-opening find the last record from the end of the file instead of reading it all.
+little-endian, the CRC over everything before it in the frame (length, sequence, payload). The
+trailing length lets opening find the last record from the end of the file instead of reading it
+all.
 
 Durability: "os" writes the batch and returns (a kill -9 of the process loses nothing written);
 "fsync" writes it and `fdatasync`s the file before returning (on the journal's writer thread).
@@ -43,9 +44,10 @@ from tradewire.journal.store import Durability, Entry
 MAGIC: Final = b"TWJL"
 FORMAT_VERSION: Final = 1
 _FILE_HEADER: Final = struct.Struct("<4sHH")
-_LENGTH_SEQUENCE: Final = struct.Struct("<IQ")
-_FRAME_HEAD: Final = struct.Struct("<IQI")
-_FRAME_TAIL: Final = struct.Struct("<I")
+_FRAME_HEAD: Final = struct.Struct("<IQ")
+"""Payload length, sequence."""
+_FRAME_TAIL: Final = struct.Struct("<II")
+"""CRC-32 of the head and payload, payload length again."""
 _OVERHEAD: Final = _FRAME_HEAD.size + _FRAME_TAIL.size
 TORN_TAIL_LIMIT: Final = 64 * 1024 * 1024
 """Unreadable bytes at the end of the file longer than this are damage, not a torn last batch."""
@@ -61,15 +63,10 @@ def log_journal(path: Path | str, durability: Durability = "fsync") -> Journal:
     return Journal(LogFile(path, durability))
 
 
-def _crc(length_sequence: bytes | memoryview, payload: bytes | memoryview) -> int:
-    return zlib.crc32(payload, zlib.crc32(length_sequence))
-
-
 def frame(sequence: int, payload: bytes) -> bytes:
     """One record as stored."""
-    length_sequence = _LENGTH_SEQUENCE.pack(len(payload), sequence)
-    crc = _FRAME_TAIL.pack(_crc(length_sequence, payload))
-    return b"".join((length_sequence, crc, payload, _FRAME_TAIL.pack(len(payload))))
+    head = _FRAME_HEAD.pack(len(payload), sequence)
+    return b"".join((head, payload, _FRAME_TAIL.pack(zlib.crc32(payload, zlib.crc32(head)), len(payload))))
 
 
 class LogFile:
@@ -113,7 +110,7 @@ class LogFile:
         with self._path.open("rb") as file:
             _check_header(file.read(_FILE_HEADER.size), self._path)
             expected = 1
-            for sequence, payload in _frames(file, self._path):
+            for sequence, payload in read_frames(file, self._path):
                 if sequence != expected:
                     raise JournalCorrupt(
                         f"journal {self._path}: record {expected} is missing (next stored: {sequence})"
@@ -136,7 +133,7 @@ class LogFile:
         os.close(self._fd)
 
 
-def _frames(file: BinaryIO, path: Path) -> Iterator[tuple[int, memoryview]]:
+def read_frames(file: BinaryIO, path: Path) -> Iterator[tuple[int, memoryview]]:
     """(sequence, payload) of every whole record from the file's position; stops quietly at an
     incomplete record at the end (a torn tail, or one being written) and raises `JournalCorrupt`
     for a whole record whose CRC or trailing length is wrong."""
@@ -144,18 +141,19 @@ def _frames(file: BinaryIO, path: Path) -> Iterator[tuple[int, memoryview]]:
     view = memoryview(buffer)
     position = 0
     previous = 0
+    head_size, overhead = _FRAME_HEAD.size, _OVERHEAD
+    unpack_head, unpack_tail, crc32 = _FRAME_HEAD.unpack_from, _FRAME_TAIL.unpack_from, zlib.crc32
     while True:
-        if len(buffer) - position >= _FRAME_HEAD.size:
-            length, sequence, crc = _FRAME_HEAD.unpack_from(buffer, position)
-            end = position + _FRAME_HEAD.size + length + _FRAME_TAIL.size
-            if end <= len(buffer):
-                payload = view[position + _FRAME_HEAD.size : end - _FRAME_TAIL.size]
-                (trailing,) = _FRAME_TAIL.unpack_from(buffer, end - _FRAME_TAIL.size)
-                if trailing != length or _crc(view[position : position + 12], payload) != crc:
+        if len(buffer) - position >= head_size:
+            length, sequence = unpack_head(buffer, position)
+            body_end = position + head_size + length
+            if body_end + _FRAME_TAIL.size <= len(buffer):
+                crc, trailing = unpack_tail(buffer, body_end)
+                if trailing != length or crc32(view[position:body_end]) != crc:
                     raise JournalCorrupt(f"journal {path}: the record after {previous} is damaged (checksum)")
                 previous = sequence
-                yield sequence, payload
-                position = end
+                yield sequence, view[position + head_size : body_end]
+                position = body_end + overhead - head_size
                 continue
         more = file.read(_READ_CHUNK)  # bounded: a damaged length must not size an allocation
         if not more:
@@ -211,7 +209,7 @@ def _recover_end(fd: int, path: Path) -> int:
         file.seek(_FILE_HEADER.size)
         last, end = 0, _FILE_HEADER.size
         try:
-            for sequence, payload in _frames(file, path):
+            for sequence, payload in read_frames(file, path):
                 last, end = sequence, end + _OVERHEAD + len(payload)
         except JournalCorrupt:
             pass  # damage after `end`: measured below
@@ -237,14 +235,14 @@ def _last_from_the_end(fd: int, size: int) -> int | None:
     of the file is not a whole record."""
     if size < _FILE_HEADER.size + _OVERHEAD:
         return None
-    (length,) = _FRAME_TAIL.unpack(os.pread(fd, _FRAME_TAIL.size, size - _FRAME_TAIL.size))
+    (length,) = struct.unpack("<I", os.pread(fd, 4, size - 4))
     start = size - _OVERHEAD - length
     if start < _FILE_HEADER.size:
         return None
     data = os.pread(fd, _OVERHEAD + length, start)
-    stored_length, sequence, crc = _FRAME_HEAD.unpack_from(data)
-    payload = memoryview(data)[_FRAME_HEAD.size : _FRAME_HEAD.size + length]
-    if stored_length != length or _crc(data[:12], payload) != crc:
+    stored_length, sequence = _FRAME_HEAD.unpack_from(data)
+    crc, _ = _FRAME_TAIL.unpack_from(data, _FRAME_HEAD.size + length)
+    if stored_length != length or zlib.crc32(memoryview(data)[: _FRAME_HEAD.size + length]) != crc:
         return None
     return int(sequence)
 
