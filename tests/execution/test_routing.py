@@ -1,14 +1,20 @@
 """Routing one instrument across venues: best price at the touch, preference, availability."""
 
 import asyncio
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.factories import BTCUSDT, EURUSD, PAPER
 from tests.runtime.engines import running_engine
+from tradewire.domain.enums import Side
 from tradewire.domain.errors import InvalidInput
-from tradewire.domain.ids import InstrumentId, VenueId
+from tradewire.domain.ids import AccountId, InstrumentId, StrategyId, VenueId
+from tradewire.domain.instruments import Catalog
+from tradewire.domain.signals import Signal
+from tradewire.execution.routing import AccountConfig, Router
 from tradewire.runtime.node import Engine
 from tradewire.venues.paper.client import PaperVenue
 
@@ -129,3 +135,29 @@ async def test_each_account_is_valued_at_its_own_venues_price(tmp_path: Path) ->
         assert marks["paper-1"] == engine.manager.quotes.mark(AAPL, VenueId("paper"))
         assert marks["b-1"] == engine.manager.quotes.mark(AAPL, VenueId("paper-b"))
         assert marks["paper-1"] != marks["b-1"]
+
+
+def test_an_instrument_only_one_venue_lists_goes_to_its_first_account_whatever_its_connection() -> None:
+    catalog = Catalog([EURUSD])
+    up = {PAPER: True}
+    router = Router(
+        {
+            AccountId("first"): AccountConfig(account_id=AccountId("first"), venue=PAPER),
+            AccountId("second"): AccountConfig(account_id=AccountId("second"), venue=PAPER),
+        },
+        {},
+        catalog=catalog,
+        connected=lambda venue_id: up[venue_id],
+    )
+    signal = Signal(strategy="s-1", instrument="EUR/USD", side=Side.BUY, quantity=Decimal(1))
+    expected = [(AccountId("first"), signal, "only venue listing EUR/USD: paper; its first account first")]
+    assert router.children(signal, StrategyId("s-1"), EURUSD, None) == expected
+    up[PAPER] = False  # connection state cannot change the route of an instrument with one venue
+    assert router.children(signal, StrategyId("s-1"), EURUSD, None) == expected
+    with pytest.raises(InvalidInput):
+        router.children(
+            Signal(strategy="s-1", instrument="BTC/USDT", side=Side.BUY, quantity=Decimal(1)),
+            StrategyId("s-1"),
+            BTCUSDT,
+            None,
+        )

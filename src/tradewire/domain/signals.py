@@ -70,15 +70,18 @@ _UNKNOWN = re.compile(r"unknown field `([^`]*)`")
 def parse_signal(payload: bytes | str | dict[str, Any] | Signal) -> Signal:
     """Decode and check a signal; raise `InvalidInput` naming every problem."""
     try:
-        if isinstance(payload, bytes | str):
+        if isinstance(payload, dict):  # the Python API's usual form, so tested first
+            _refuse_floats(payload)
+            signal = msgspec.convert(payload, Signal)
+        elif isinstance(payload, bytes | str):
             signal = msgspec.json.decode(payload, type=Signal)
-        else:
+        elif isinstance(payload, Signal):
             # A Signal built in Python is not type-checked by its constructor: check it like a dict.
-            fields = msgspec.structs.asdict(payload) if isinstance(payload, Signal) else payload
-            if not isinstance(fields, dict):
-                raise InvalidInput([FieldProblem("body", "is not an object", "a JSON object or dict")])
+            fields = msgspec.structs.asdict(payload)
             _refuse_floats(fields)
             signal = msgspec.convert(fields, Signal)
+        else:
+            raise InvalidInput([FieldProblem("body", "is not an object", "a JSON object or dict")])
     except msgspec.ValidationError as error:
         raise InvalidInput([_problem_from_msgspec(str(error))]) from error
     except msgspec.DecodeError as error:
@@ -144,16 +147,14 @@ def check_signal(signal: Signal) -> list[FieldProblem]:
     _check_name("account", signal.account, problems)
     if not signal.instrument or len(signal.instrument) > 64:
         problems.append(FieldProblem("instrument", "must be 1-64 characters", FIELD_ACCEPTED["instrument"]))
-    sizes = {
-        name: value
-        for name, value in (
-            ("quantity", signal.quantity),
-            ("notional", signal.notional),
-            ("target_position", signal.target_position),
-        )
-        if value is not None
-    }
-    if len(sizes) != 1:
+    quantity, notional, target = signal.quantity, signal.notional, signal.target_position
+    one_size = (quantity is not None) + (notional is not None) + (target is not None) == 1
+    if not one_size:
+        sizes = [
+            name
+            for name, value in (("quantity", quantity), ("notional", notional), ("target_position", target))
+            if value is not None
+        ]
         given = ", ".join(sizes) or "none"
         problems.append(
             FieldProblem(
@@ -162,9 +163,15 @@ def check_signal(signal: Signal) -> list[FieldProblem]:
                 "quantity or notional with a side, or target_position without one",
             )
         )
-    for name in ("quantity", "notional", "limit_price", "stop_price", "signal_price"):
-        _check_positive(name, getattr(signal, name), problems)
-    target = signal.target_position
+    for name, value in (
+        ("quantity", quantity),
+        ("notional", notional),
+        ("limit_price", signal.limit_price),
+        ("stop_price", signal.stop_price),
+        ("signal_price", signal.signal_price),
+    ):
+        if value is not None:
+            _check_positive(name, value, problems)
     if target is not None and _too_large(target):
         problems.append(
             FieldProblem(
@@ -181,13 +188,14 @@ def check_signal(signal: Signal) -> list[FieldProblem]:
                 "no side with target_position",
             )
         )
-    if target is None and signal.side is None and len(sizes) == 1:
+    if target is None and signal.side is None and one_size:
         problems.append(FieldProblem("side", "is required with quantity or notional", FIELD_ACCEPTED["side"]))
-    if signal.order_type in PRICE_TYPES and signal.limit_price is None:
+    priced, stopped = signal.order_type in PRICE_TYPES, signal.order_type in STOP_TYPES
+    if priced and signal.limit_price is None:
         problems.append(
             FieldProblem("limit_price", f"is required for a {signal.order_type} order", NUMBER_ACCEPTED)
         )
-    if signal.order_type not in PRICE_TYPES and signal.limit_price is not None:
+    if not priced and signal.limit_price is not None:
         problems.append(
             FieldProblem(
                 "limit_price",
@@ -195,11 +203,11 @@ def check_signal(signal: Signal) -> list[FieldProblem]:
                 "omit it, or use order_type limit or stop_limit",
             )
         )
-    if signal.order_type in STOP_TYPES and signal.stop_price is None:
+    if stopped and signal.stop_price is None:
         problems.append(
             FieldProblem("stop_price", f"is required for a {signal.order_type} order", NUMBER_ACCEPTED)
         )
-    if signal.order_type not in STOP_TYPES and signal.stop_price is not None:
+    if not stopped and signal.stop_price is not None:
         problems.append(
             FieldProblem(
                 "stop_price",

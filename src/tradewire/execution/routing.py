@@ -59,6 +59,13 @@ class Router:
             key: [VenueId(v) for v in venues] for key, venues in (venue_preference or {}).items()
         }
         self.best_price = best_price
+        self._first_accounts: dict[VenueId, AccountId] = {}
+        """The first account at each venue, where a chosen venue's orders go."""
+        for config in self.accounts.values():
+            self._first_accounts.setdefault(config.venue, config.account_id)
+        self._only_venue: dict[InstrumentId, tuple[AccountId, str]] = {}
+        """Instruments only one venue with an account lists: their route depends on configuration
+        alone (not on connections or quotes), so it is worked out once."""
         for strategy, allocation in self.allocations.items():
             unknown = sorted(set(allocation.accounts) - set(self.accounts))
             if unknown:
@@ -102,13 +109,16 @@ class Router:
                 chosen.account_id,
                 f"default account of strategy {strategy}; {instrument} at {chosen.venue}",
             )
+        only = self._only_venue.get(instrument)
+        if only is not None:
+            return only
         venue, why = self._choose_venue(instrument, signal.side)
-        account = next(a for a in self.accounts.values() if a.venue == venue)
-        return account.account_id, f"{why}; its first account {account.account_id}"
+        account = self._first_accounts[venue]
+        return account, f"{why}; its first account {account}"
 
     def _choose_venue(self, instrument: InstrumentId, side: Side | None) -> tuple[VenueId, str]:
         listed = self.catalog.venues_of(instrument)
-        venues = [v for v in listed if any(a.venue == v for a in self.accounts.values())]
+        venues = [v for v in listed if v in self._first_accounts]
         if not venues:
             raise InvalidInput(
                 [
@@ -128,7 +138,10 @@ class Router:
             ),
         )
         if len(ranked) == 1:
-            return ranked[0], f"only venue listing {instrument}: {ranked[0]}"
+            why = f"only venue listing {instrument}: {ranked[0]}"
+            account = self._first_accounts[ranked[0]]
+            self._only_venue[instrument] = (account, f"{why}; its first account {account}")
+            return ranked[0], why
         up = [v for v in ranked if self.connected(v)] or ranked
         if self.best_price and side is not None:
             priced = [

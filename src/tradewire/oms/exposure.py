@@ -141,6 +141,8 @@ class LedgerRiskView:
         return working.open_orders()
 
     def state(self, scope: Scope) -> TradingState:
+        if not self._ledger.trading_states:  # never engaged: the answer for most orders, at every scope
+            return TradingState.ACTIVE
         return self._ledger.state_of(scope)
 
     def venue_status(self, venue: VenueId) -> VenueStatus | None:

@@ -34,6 +34,7 @@ from tradewire.domain.ids import (
 )
 from tradewire.domain.instruments import Instrument
 from tradewire.domain.signals import Signal
+from tradewire.domain.values import ZERO
 from tradewire.execution.crossing import Intent, cross
 from tradewire.execution.sizing import NoAction, SizedOrder, check_size, reference_price, size_signal
 from tradewire.oms.manager import OrderManager
@@ -45,7 +46,7 @@ ORDER_HELD = "order_held"
 INTERNAL = VenueId("internal")
 
 
-@dataclass
+@dataclass(slots=True)
 class Leg:
     """One child order of a signal: where it goes and what sizing and risk made of it."""
 
@@ -62,7 +63,7 @@ class Leg:
     plan_order_type: OrderType = OrderType.MARKET
 
 
-@dataclass
+@dataclass(slots=True)
 class Plan:
     signal: Signal
     signal_id: SignalId
@@ -127,11 +128,15 @@ def _plan(manager: OrderManager, signal: Signal) -> Plan:
     labelled = len(children) > 1 or (signal.account is None and manager.router.fans_out(strategy))
     for account, child, route in children:
         listing = manager.instruments.at(manager.router.accounts[account].venue, instrument.instrument_id)
+        held = working = ZERO  # only a target position is sized against what is held and working
+        if child.target_position is not None:
+            held = manager.ledger.portfolio.strategy_quantity(account, strategy, listing.instrument_id)
+            working = manager.ledger.strategy_working(account, strategy, listing.instrument_id)
         sized = size_signal(
             child,
             listing,
-            held=manager.ledger.portfolio.strategy_quantity(account, strategy, listing.instrument_id),
-            working=manager.ledger.strategy_working(account, strategy, listing.instrument_id),
+            held=held,
+            working=working,
             quote=manager.quotes.at(listing.venue, listing.instrument_id),
             policy=manager.off_grid_prices,
         )
@@ -284,23 +289,26 @@ def _record_cross(
 
 
 def _handled(manager: OrderManager, plan: Plan) -> SignalHandled:
-    denied = any(isinstance(refusal, Denial) for _, refusal in plan.refusals)
-    filled_inside = any(leg.crossed for leg in plan.legs)
-    if plan.sent or filled_inside or plan.held:
+    reason_code = reason = None
+    if plan.sent or plan.held or any(leg.crossed for leg in plan.legs):
         outcome = SignalOutcome.ACCEPTED
     else:
+        denied = any(isinstance(refusal, Denial) for _, refusal in plan.refusals)
         outcome = SignalOutcome.DENIED if denied else SignalOutcome.NO_ACTION
-    codes = [refusal.code for _, refusal in plan.refusals if isinstance(refusal, Denial)]
-    if plan.held:
-        codes.append(ORDER_HELD)
-    notes = [label + refusal.reason for label, refusal in plan.refusals]
-    notes += [f"{label}held until the open: {held.reason}" for label, held in plan.held]
+    if plan.refusals or plan.held:  # the common case, every order sent, has nothing to explain
+        codes = [refusal.code for _, refusal in plan.refusals if isinstance(refusal, Denial)]
+        if plan.held:
+            codes.append(ORDER_HELD)
+        notes = [label + refusal.reason for label, refusal in plan.refusals]
+        notes += [f"{label}held until the open: {held.reason}" for label, held in plan.held]
+        reason_code = codes[0] if codes else None
+        reason = "; ".join(notes) or None
     return SignalHandled(
         **manager.stamp(),
         signal_id=plan.signal_id,
         signal=plan.signal,
         outcome=outcome,
         client_order_ids=tuple(plan.created),
-        reason_code=codes[0] if codes else None,
-        reason="; ".join(notes) or None,
+        reason_code=reason_code,
+        reason=reason,
     )

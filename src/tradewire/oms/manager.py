@@ -46,7 +46,7 @@ from tradewire.domain.events import (
 )
 from tradewire.domain.ids import ClientOrderId, InstrumentId, VenueId
 from tradewire.domain.instruments import Catalog, Instrument
-from tradewire.domain.limits import Scope, ScopeKind
+from tradewire.domain.limits import LimitBook, Scope, ScopeKind
 from tradewire.domain.market import QuoteBook
 from tradewire.domain.orders import Order
 from tradewire.domain.reports import (
@@ -126,6 +126,8 @@ class OrderManager:
         self.unknown_reports: list[ExecutionReport] = []
         self.caller = VenueCaller(retries or RetryPolicy(), venue_timeout)
         self.rate_budgets = dict(rate_budgets or {})
+        self._daily_loss_book: LimitBook | None = None
+        self._daily_loss_names: tuple[str, ...] = ()
         self._held: set[ClientOrderId] = set()
         """Submitted orders between busy tries: the venue certainly does not have them (in memory
         only: after a restart every submitted order counts as possibly at the venue)."""
@@ -178,10 +180,11 @@ class OrderManager:
 
     def roll_trading_days(self, now: datetime) -> None:
         """At a new trading day, record each daily-loss scope's P&L as the day's baseline."""
+        scope_names = self._daily_loss_scopes()
+        if not scope_names:
+            return
         today = self.trading_day.of(now)
-        for scope_name, limits in self.ledger.limits.scopes.items():
-            if limits.max_daily_loss is None:
-                continue
+        for scope_name in scope_names:
             started = self.ledger.trading_days.get(scope_name)
             if started is not None and started.trading_day == today:
                 continue
@@ -193,9 +196,20 @@ class OrderManager:
                     )
                 )
 
+    def _daily_loss_scopes(self) -> tuple[str, ...]:
+        """The scopes with a daily loss limit, worked out again only when the limits change."""
+        book = self.ledger.limits
+        if book is not self._daily_loss_book:
+            self._daily_loss_book = book
+            self._daily_loss_names = tuple(
+                name for name, limits in book.scopes.items() if limits.max_daily_loss is not None
+            )
+        return self._daily_loss_names
+
     def kill_switch_blocks(self, order: Order, spec: OrderSpec) -> Denial | None:
         """Whether the kill switch, as it stands now, refuses this already-admitted order."""
-        if all(state is TradingState.ACTIVE for state in self.ledger.trading_states.values()):
+        states = self.ledger.trading_states
+        if not states or all(state is TradingState.ACTIVE for state in states.values()):
             return None  # nothing engaged anywhere: the common case costs one pass over a tiny dict
         facts = OrderFacts(
             spec=spec,
@@ -260,7 +274,10 @@ class OrderManager:
             self._held.discard(client_order_id)
         # An unknown outcome (timeout, I/O error) leaves the order submitted, never resent: the
         # in-flight check and reconciliation ask the venue by client order ID.
-        reason = await self._not_done(spec.venue, outcome, f"submit of {client_order_id}")
+        if isinstance(outcome, Sent):
+            reason = None
+        else:
+            reason = await self._not_done(spec.venue, outcome, f"submit of {client_order_id}")
         if isinstance(outcome, Stopped):
             if order.status is OrderStatus.SUBMITTED:  # the kill switch: never sent, so canceled here
                 self.record(OrderCanceled(**self.stamp(), client_order_id=client_order_id, reason=reason))

@@ -5,11 +5,17 @@ again cannot duplicate anything. Every other failure ends the request. In partic
 an I/O error (an unknown outcome) is never retried: the venue may have the order, and the engine
 settles it by asking (see docs/recovery.md). Before each try `proceed` is asked whether the request
 may still go (the kill switch may have engaged, the order may have been canceled meanwhile).
+
+Each try is bounded by a timeout. A timeout can only interrupt a request where it waits on the
+loop, so the timer is armed at the request's first wait, with the deadline taken before the
+request started: a request that never waits (an adapter that writes to its transport and
+returns) costs no timer at all, and its bytes leave without waiting for one to be set up.
 """
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any
 
 import msgspec
 
@@ -79,7 +85,7 @@ class VenueCaller:
 
     async def call(
         self,
-        request: Callable[[], Awaitable[None]],
+        request: Callable[[], Coroutine[Any, Any, None]],
         budget: RateBudget,
         *,
         proceed: Callable[[], str | None],
@@ -94,8 +100,7 @@ class VenueCaller:
                 stop = proceed()
                 if stop is not None:
                     return Stopped(attempt - 1, stop)
-                async with asyncio.timeout(self.timeout):
-                    await request()
+                await within(request(), asyncio.get_running_loop().time() + self.timeout)
             except VenueBusy as busy:
                 delay = self.policy.delay(attempt, busy.retry_after, self._draw())
                 if delay is None:
@@ -108,3 +113,43 @@ class VenueCaller:
             except OSError as error:  # TimeoutError is an OSError
                 return Unknown(error)
             return Sent(attempt)
+
+
+async def within(request: Coroutine[Any, Any, None], deadline: float) -> None:
+    """Await `request`, raising `TimeoutError` if it is still waiting at `deadline` (loop time),
+    exactly as under `asyncio.timeout_at(deadline)`; the timer is armed only if it waits at all."""
+    try:
+        waiting_on = request.send(None)
+    except StopIteration:
+        return  # done without waiting: the loop never ran, so no timeout could have fired
+    async with asyncio.timeout_at(deadline):
+        await _Resumed(request, waiting_on)
+
+
+class _Resumed:
+    """The rest of a coroutine that has already run up to its first wait, awaited as the coroutine
+    itself would be: what it waits on goes to the task, and what the task sends or throws (a
+    result, or the timeout's cancellation) goes back to it."""
+
+    def __init__(self, request: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+        self._request = request
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        request, waiting_on = self._request, self._waiting_on
+        while True:
+            try:
+                answer = yield waiting_on
+            except GeneratorExit:
+                request.close()
+                raise
+            except BaseException as error:  # handed on to the request, as `await` does
+                try:
+                    waiting_on = request.throw(error)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting_on = request.send(answer)
+                except StopIteration:
+                    return

@@ -4,14 +4,15 @@ Every scope an order belongs to (the portfolio, its account, its strategy, its v
 on its own, with that scope's limits and exposure. The first failure is the denial. An order that
 passes takes a token from each scope's rate bucket; a denied one takes none.
 
-The gate runs for every order, so it looks each scope's limits up once per limit book: a change of
-limits (`RiskLimitsChanged`) replaces the ledger's `LimitBook`, which empties the lookups.
+The gate runs for every order, so it works out an order's scopes and looks their limits up once
+per (account, strategy, venue) and limit book: a change of limits (`RiskLimitsChanged`) replaces the
+ledger's `LimitBook`, which empties the lookups.
 """
 
 from datetime import datetime
 
 from tradewire.domain.denials import Denial
-from tradewire.domain.limits import LimitBook, Limits, Scope
+from tradewire.domain.limits import LimitBook, Limits, Scope, order_scopes
 from tradewire.risk.checks import (
     check_daily_loss,
     check_exposure,
@@ -28,23 +29,27 @@ from tradewire.risk.rate import TokenBucket
 from tradewire.risk.view import OrderFacts, RiskView
 
 _MAX_CACHED_SCOPES = 4096
-"""Scope lookups kept per limit book; strategy IDs come from signals, so the set is not closed."""
+"""Lookups kept per limit book; strategy IDs come from signals, so the set is not closed."""
+
+OrderKey = tuple[str, str | None, str]
+"""An order's account, strategy and venue: what decides its scopes."""
+InForce = tuple[tuple[Scope, ...], tuple[Limits | None, ...]]
+"""An order's scopes (as `OrderFacts.scopes`) and each one's limits."""
 
 
 class RiskGate:
     def __init__(self) -> None:
         self._buckets: dict[Scope, TokenBucket] = {}
         self._book: LimitBook | None = None
-        self._limits: dict[Scope, Limits | None] = {}
+        self._in_force: dict[OrderKey, InForce] = {}
 
     def check(self, facts: OrderFacts, limits: LimitBook, view: RiskView) -> Denial | None:
         """The first denial at any scope, or None when the order may go (and its tokens are taken)."""
-        scopes = facts.scopes()
+        scopes, in_force = self._in_force_for(facts, limits)
         account_scope = scopes[1]
         denial = check_reduce_only(facts, account_scope, view)
         if denial is not None:
             return denial
-        in_force = [self._limits_of(limits, scope) for scope in scopes]
         for scope, scope_limits in zip(scopes, in_force, strict=True):
             denial = check_trading_state(facts, scope, view)
             if denial is None and scope_limits is not None:
@@ -59,21 +64,24 @@ class RiskGate:
         denial = check_session(facts, view)
         if denial is not None:
             return denial
-        for scope, scope_limits in zip(scopes, in_force, strict=True):
-            bucket = self._bucket(scope, scope_limits, facts.now)
-            if bucket is not None:
-                bucket.take(facts.now)
+        if self._buckets:  # empty unless a scope has a rate limit (its check above made the bucket)
+            for scope, scope_limits in zip(scopes, in_force, strict=True):
+                bucket = self._bucket(scope, scope_limits, facts.now)
+                if bucket is not None:
+                    bucket.take(facts.now)
         return None
 
-    def _limits_of(self, book: LimitBook, scope: Scope) -> Limits | None:
-        if book is not self._book or len(self._limits) >= _MAX_CACHED_SCOPES:
+    def _in_force_for(self, facts: OrderFacts, book: LimitBook) -> InForce:
+        spec = facts.spec
+        key = (spec.account, spec.strategy, spec.venue)
+        if book is not self._book or len(self._in_force) >= _MAX_CACHED_SCOPES:
             self._book = book
-            self._limits = {}
-        try:
-            return self._limits[scope]
-        except KeyError:
-            found = self._limits[scope] = book.get(scope)
-            return found
+            self._in_force = {}
+        found = self._in_force.get(key)
+        if found is None:
+            scopes = order_scopes(*key)
+            found = self._in_force[key] = (scopes, tuple(book.get(scope) for scope in scopes))
+        return found
 
     def _check_limits(self, facts: OrderFacts, limits: Limits, scope: Scope, view: RiskView) -> Denial | None:
         return (
