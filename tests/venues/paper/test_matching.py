@@ -336,3 +336,30 @@ def test_finished_orders_do_not_trade() -> None:
     done = msgspec.structs.replace(order(), status=VenueOrderStatus.CANCELED)
 
     assert match_order(done, DEEP, AAPL, NOW, arriving=False).executions == ()
+
+
+def test_a_taker_consumes_the_levels_it_reached_and_leaves_the_rest_of_the_book_as_it_was() -> None:
+    result = match_order(order(quantity="150"), DEEP, AAPL, NOW, arriving=True)
+
+    assert result.book == book(
+        bids=[("99.99", "100"), ("99.98", "200"), ("99.97", "300")],
+        asks=[("100.01", "0"), ("100.02", "150"), ("100.03", "300")],
+    )
+
+
+def test_a_limit_that_reaches_no_level_leaves_the_book_unchanged() -> None:
+    result = match_order(
+        order(order_type=OrderType.LIMIT, limit_price="100.00"), DEEP, AAPL, NOW, arriving=True
+    )
+
+    assert result.executions == ()
+    assert result.book == DEEP
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_the_touch_is_the_quotes_touch_and_there_is_none_without_both_sides(side: Side) -> None:
+    quote = DEEP.top()
+    assert quote is not None
+    assert DEEP.touch(side) == quote.touch(side)
+    assert book(bids=[], asks=[("100.01", "1")]).touch(side) is None
+    assert book(bids=[("99.99", "1")], asks=[]).touch(side) is None

@@ -1,8 +1,8 @@
 """The built-in paper venue: a simulated broker behind `VenueClient`, not a dry-run flag.
 
-Data flow: feed.py (quotes) -> matching.py (pure rules) -> store.py (SQLite, committed first;
-batched in memory when there is no file) -> mapping.py (pure translation to reports) -> client.py
-(`PaperVenue`, report delivery and faults).
+Data flow: feed.py (quotes) -> matching.py (pure rules) -> store.py (the venue's SQLite file,
+committed first) or memory.py (plain Python data when there is no file) -> mapping.py (pure
+translation to reports) -> client.py (`PaperVenue`, report delivery and faults).
 """
 
 from tradewire.venues.paper.catalog import DEFAULT_INSTRUMENTS, SimulatedInstrument

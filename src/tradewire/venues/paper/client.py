@@ -3,7 +3,7 @@
 The engine cannot tell it from a real venue: requests return at once and the answers arrive later
 through `on_report` (the reports of one request or step together, in one loop callback); every
 change is committed to the venue's SQLite file before its report is scheduled (with no file the
-state lives in memory, see store.py); while "disconnected" requests raise `VenueUnavailable` and
+state lives in memory, see memory.py); while "disconnected" requests raise `VenueUnavailable` and
 reports produced meanwhile are lost, so the engine has to reconcile through the query methods
 exactly as with a real broker.
 """
@@ -43,7 +43,7 @@ from tradewire.venues.paper.matching import (
     match_order,
     next_day_close,
 )
-from tradewire.venues.paper.store import PaperStore
+from tradewire.venues.paper.store import PaperStore, open_store
 from tradewire.venues.port import (
     ConnectionHandler,
     OrderRef,
@@ -60,6 +60,7 @@ def _listed(instrument: Instrument, sessions: bool) -> Instrument:
     return instrument if sessions else msgspec.structs.replace(instrument, calendar=ALWAYS_OPEN)
 
 
+_DAY = TimeInForce.DAY
 _ORDER_COUNTER = "venue_order"
 _FILL_COUNTER = "fill"
 _SIMULATED_REJECT = "simulated reject"
@@ -84,12 +85,14 @@ class PaperVenue:
             max_client_order_id_length=config.max_client_order_id_length,
             expires_day_orders=True,
         )
-        self._store = PaperStore(config.path)
+        self._store: PaperStore = open_store(config.path)
         self._feed = open_feed(config, self._instruments, clock.now(), self._store.feed_state())
         self._books = self._feed.books()
         self._working = {o.client_order_id: o for o in self._store.open_orders()}
         self._reject_random = random.Random(f"{config.seed}:rejects")  # noqa: S311 - a simulation
+        self._rejects_at_random = config.reject_probability > 0
         self._busy_random = random.Random(f"{config.seed}:busy")  # noqa: S311 - a simulation
+        self._busy_at_random = config.busy_probability > 0
         self._scripted_failures: deque[VenueUnavailable] = deque()
         self._steps = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -307,7 +310,7 @@ class PaperVenue:
             venue_order=mapping.venue_order_id(number),
             sequence=number,
             now=now,
-            expires_at=self._day_close(spec, now) if spec.time_in_force is TimeInForce.DAY else None,
+            expires_at=self._day_close(spec, now) if spec.time_in_force is _DAY else None,
         )
         return self._trade_now(accepted, now)
 
@@ -323,22 +326,21 @@ class PaperVenue:
         self._store.save(orders=[after], fills=fills)
         self._track([after])
         reports: list[ExecutionReport] = [mapping.status_report(order, self._venue), *fills]
-        if (after.status, after.filled_quantity) != (order.status, order.filled_quantity):
+        if after.status is not order.status or after.filled_quantity != order.filled_quantity:
             reports.append(mapping.status_report(after, self._venue))
         return reports
 
     def _rejection(self, spec: OrderSpec) -> str | None:
         book = self._books.get(spec.instrument)
-        quote = None if book is None else book.top()
         reason = check_order(
             spec,
             self._instruments.get(spec.instrument),
             venue=self._venue,
             capabilities=self._capabilities,
             position=self._position(spec.account, spec.instrument) if spec.reduce_only else ZERO,
-            reference_price=None if quote is None else quote.touch(spec.side),
+            reference_price=None if book is None else book.touch(spec.side),
         )
-        if reason is None and self._config.reject_probability > 0:
+        if reason is None and self._rejects_at_random:
             draw = Decimal(self._reject_random.randrange(1_000_000)) / 1_000_000
             if draw < self._config.reject_probability:
                 return _SIMULATED_REJECT
@@ -494,7 +496,7 @@ class PaperVenue:
     def _refuse_when_busy(self) -> None:
         if self._scripted_failures:
             raise self._scripted_failures.popleft()
-        if self._config.busy_probability > 0:
+        if self._busy_at_random:
             draw = Decimal(self._busy_random.randrange(1_000_000)) / 1_000_000
             if draw < self._config.busy_probability:
                 raise VenueBusy(f"{self._venue} is busy (simulated, busy_probability)")

@@ -38,6 +38,15 @@ LIMIT_ORDER_TYPES = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
 STOP_ORDER_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
 WORKING_STATUSES = frozenset({VenueOrderStatus.ACCEPTED, VenueOrderStatus.PARTIALLY_FILLED})
 
+# Enum members the order path uses, looked up once: on CPython 3.11 `Side.BUY` costs about 0.1 us.
+_BUY = Side.BUY
+_MAKER = LiquiditySide.MAKER
+_TAKER = LiquiditySide.TAKER
+_FOK = TimeInForce.FOK
+_IOC = TimeInForce.IOC
+_FILLED = VenueOrderStatus.FILLED
+_PARTIALLY_FILLED = VenueOrderStatus.PARTIALLY_FILLED
+
 
 class Level(msgspec.Struct, frozen=True):
     price: Decimal
@@ -54,12 +63,20 @@ class Book(msgspec.Struct, frozen=True, kw_only=True):
 
     def opposite(self, side: Side) -> tuple[Level, ...]:
         """The levels an order on `side` trades against: the asks for a buy, the bids for a sell."""
-        return self.asks if side is Side.BUY else self.bids
+        return self.asks if side is _BUY else self.bids
 
     def with_opposite(self, side: Side, levels: tuple[Level, ...]) -> "Book":
-        if side is Side.BUY:
+        if side is _BUY:
             return msgspec.structs.replace(self, asks=levels)
         return msgspec.structs.replace(self, bids=levels)
+
+    def touch(self, side: Side) -> Decimal | None:
+        """`top().touch(side)` without building the quote: the best opposite price, or None while
+        either side is empty (then there is no quote)."""
+        bids, asks = self.bids, self.asks
+        if not bids or not asks:
+            return None
+        return asks[0].price if side is _BUY else bids[0].price
 
     def top(self) -> Quote | None:
         if not self.bids or not self.asks:
@@ -74,8 +91,11 @@ class Book(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-class PaperOrder(msgspec.Struct, frozen=True, kw_only=True):
-    """The venue's record of one order: what was asked, and how far it got."""
+class PaperOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The venue's record of one order: what was asked, and how far it got.
+
+    `gc=False`: it holds only immutable values, so it can never be part of a reference cycle.
+    """
 
     client_order_id: ClientOrderId
     venue_order_id: VenueOrderId | None
@@ -140,7 +160,7 @@ def next_day_close(now: datetime, close: time) -> datetime:
 
 
 def fee(instrument: Instrument, quantity: Decimal, price: Decimal, liquidity: LiquiditySide) -> Decimal:
-    rate = instrument.maker_fee_rate if liquidity is LiquiditySide.MAKER else instrument.taker_fee_rate
+    rate = instrument.maker_fee_rate if liquidity is _MAKER else instrument.taker_fee_rate
     return instrument.notional(quantity, price) * rate
 
 
@@ -176,14 +196,14 @@ def match_order(
             executions, after = _cross_resting(order, book, instrument)
     filled = _apply(order, executions, now)
     if arriving and filled.remaining > 0:
-        if order.time_in_force is TimeInForce.FOK:
+        if order.time_in_force is _FOK:
             reason = "fill or kill: not enough liquidity to fill the whole quantity"
             return MatchResult(
                 order=_finish(order, VenueOrderStatus.EXPIRED, reason, now),
                 executions=(),
                 book=book,
             )
-        if order.time_in_force is TimeInForce.IOC:
+        if order.time_in_force is _IOC:
             reason = "immediate or cancel: the unfilled remainder was canceled"
             filled = _finish(filled, VenueOrderStatus.CANCELED, reason, now)
     return MatchResult(order=filled, executions=executions, book=after)
@@ -193,7 +213,7 @@ def _stop_reached(order: PaperOrder, book: Book) -> bool:
     stop = order.stop_price
     if stop is None:
         return False
-    if order.side is Side.BUY:
+    if order.side is _BUY:
         return bool(book.asks) and book.asks[0].price >= stop
     return bool(book.bids) and book.bids[0].price <= stop
 
@@ -203,22 +223,29 @@ def _acceptable(order: PaperOrder, price: Decimal) -> bool:
     limit = order.limit_price
     if limit is None:
         return True
-    return price <= limit if order.side is Side.BUY else price >= limit
+    return price <= limit if order.side is _BUY else price >= limit
 
 
 def _take(order: PaperOrder, book: Book, instrument: Instrument) -> tuple[tuple[Execution, ...], Book]:
-    remaining = order.remaining
+    """Walk the opposite levels best first; only the levels traded against are replaced."""
+    remaining = order.quantity - order.filled_quantity
     executions: list[Execution] = []
-    levels: list[Level] = []
-    for level in book.opposite(order.side):
-        size = level.size
-        if remaining > 0 and _acceptable(order, level.price):
-            quantity = floor_to_step(min(remaining, size), instrument.lot_size)
-            if quantity > 0:
-                executions.append(_execution(instrument, quantity, level.price, LiquiditySide.TAKER))
-                remaining -= quantity
-                size -= quantity
-        levels.append(Level(level.price, size))
+    opposite = book.opposite(order.side)
+    levels: list[Level] | None = None
+    for index, level in enumerate(opposite):
+        if remaining <= 0:
+            break
+        if not _acceptable(order, level.price):
+            continue
+        quantity = floor_to_step(min(remaining, level.size), instrument.lot_size)
+        if quantity > 0:
+            executions.append(_execution(instrument, quantity, level.price, _TAKER))
+            remaining -= quantity
+            if levels is None:
+                levels = list(opposite)
+            levels[index] = Level(level.price, level.size - quantity)
+    if levels is None:
+        return (), book
     return tuple(executions), book.with_opposite(order.side, tuple(levels))
 
 
@@ -230,7 +257,7 @@ def _cross_resting(
     quantity = floor_to_step(min(order.remaining, available), instrument.lot_size)
     if quantity <= 0 or order.limit_price is None:
         return (), book
-    execution = _execution(instrument, quantity, order.limit_price, LiquiditySide.MAKER)
+    execution = _execution(instrument, quantity, order.limit_price, _MAKER)
     return (execution,), book.with_opposite(order.side, _consume(opposite, quantity))
 
 
@@ -258,9 +285,13 @@ def _execution(
 def _apply(order: PaperOrder, executions: tuple[Execution, ...], now: datetime) -> PaperOrder:
     if not executions:
         return order
-    filled = order.filled_quantity + sum((e.quantity for e in executions), ZERO)
-    value = order.filled_value + sum((e.quantity * e.price for e in executions), ZERO)
-    status = VenueOrderStatus.FILLED if filled == order.quantity else VenueOrderStatus.PARTIALLY_FILLED
+    traded = traded_value = ZERO  # summed first, then added: the same arithmetic as ever
+    for execution in executions:
+        traded += execution.quantity
+        traded_value += execution.quantity * execution.price
+    filled = order.filled_quantity + traded
+    value = order.filled_value + traded_value
+    status = _FILLED if filled == order.quantity else _PARTIALLY_FILLED
     return msgspec.structs.replace(
         order, filled_quantity=filled, filled_value=value, status=status, ts_updated=now
     )
@@ -303,13 +334,17 @@ def check_order(
     )
     if problem:
         return problem
-    price = next((p for p in (spec.limit_price, spec.stop_price, reference_price) if p is not None), None)
-    if instrument.min_notional is not None and price is not None:
-        notional = instrument.notional(spec.quantity, price)
-        if notional < instrument.min_notional:
-            return f"notional {notional} is below the minimum {instrument.min_notional}"
+    if instrument.min_notional is not None:
+        # The order's own price first; a market order is priced at the touch.
+        price = spec.limit_price
+        if price is None:
+            price = spec.stop_price if spec.stop_price is not None else reference_price
+        if price is not None:
+            notional = instrument.notional(spec.quantity, price)
+            if notional < instrument.min_notional:
+                return f"notional {notional} is below the minimum {instrument.min_notional}"
     if spec.reduce_only:
-        reduces = position != 0 and (position > 0) == (spec.side is Side.SELL)
+        reduces = position != 0 and (position > 0) == (spec.side is not _BUY)
         if not reduces or spec.quantity > abs(position):
             return f"reduce-only order would increase the position (position {position})"
     return None
@@ -361,18 +396,22 @@ def check_prices(
     stop_price: Decimal | None,
     instrument: Instrument,
 ) -> str | None:
-    for name, price, needed in (
-        ("limit price", limit_price, order_type in LIMIT_ORDER_TYPES),
-        ("stop price", stop_price, order_type in STOP_ORDER_TYPES),
-    ):
-        if needed and price is None:
-            return f"a {order_type} order needs a {name}"
-        if not needed and price is not None:
-            return f"a {order_type} order takes no {name}"
-        if price is not None and not price.is_finite():
-            return f"{name} {price} is not a finite number"
-        if price is not None and price <= 0:
-            return f"{name} {price} must be positive"
-        if price is not None and not _on_step(price, instrument.tick_size):
-            return f"{name} {price} is not on the tick size {instrument.tick_size}"
+    return _check_price(
+        "limit price", limit_price, order_type, order_type in LIMIT_ORDER_TYPES, instrument
+    ) or _check_price("stop price", stop_price, order_type, order_type in STOP_ORDER_TYPES, instrument)
+
+
+def _check_price(
+    name: str, price: Decimal | None, order_type: OrderType, needed: bool, instrument: Instrument
+) -> str | None:
+    if price is None:
+        return f"a {order_type} order needs a {name}" if needed else None
+    if not needed:
+        return f"a {order_type} order takes no {name}"
+    if not price.is_finite():
+        return f"{name} {price} is not a finite number"
+    if price <= 0:
+        return f"{name} {price} must be positive"
+    if not _on_step(price, instrument.tick_size):
+        return f"{name} {price} is not on the tick size {instrument.tick_size}"
     return None

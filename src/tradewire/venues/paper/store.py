@@ -1,19 +1,17 @@
-"""The paper venue's own durable state: orders, fills, feed position and ID counters, in SQLite.
+"""The paper venue's own state: orders, fills, feed position and ID counters.
 
-With a `path` the file is the venue's truth, and every `save` commits before it returns: the venue
-commits a change before it schedules the report that announces it, so whatever the engine was told,
-the venue still knows after a restart (WAL with synchronous=NORMAL: a committed change survives the
-process being killed, kill -9, which is what the crash tests exercise).
+`open_store(path)` picks where it lives:
+- With a `path`, `SqliteStore`: the file is the venue's truth, and every `save` commits before it
+  returns. The venue commits a change before it schedules the report that announces it, so whatever
+  the engine was told, the venue still knows after a restart (WAL with synchronous=NORMAL: a
+  committed change survives the process being killed, kill -9, which is what the crash tests
+  exercise).
+- Without one, `MemoryStore` (memory.py): nothing outlives the process, so there is nothing to
+  commit and nothing to encode on the order path; the state is plain Python data.
 
-Without a `path` nothing outlives the process, so there is nothing to commit early: changes collect
-in memory and go to an in-memory database in batches of `MEMORY_BATCH_ROWS` (or when something
-reads the database). That keeps SQLite off the order path: a per-order statement was the most
-expensive step of a paper order, mostly because every call releases the GIL to the journal's
-writer thread and waits to get it back.
-
-Either way the hot questions are answered from memory: which client order IDs the venue has seen
-(duplicates are rejected) and an account's position in an instrument (reduce-only checks); the
-working orders live in the client. Everything else (closed orders, fills) is read from SQLite.
+Both answer the hot questions from memory: which client order IDs the venue has seen (duplicates are
+rejected) and an account's position in an instrument (reduce-only checks); the working orders also
+live in the client. The file-backed store reads closed orders and fills from SQLite.
 """
 
 import sqlite3
@@ -21,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 import msgspec
 
@@ -28,6 +27,61 @@ from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId
 from tradewire.domain.reports import FillReport
 from tradewire.domain.values import ZERO
 from tradewire.venues.paper.matching import PaperOrder
+from tradewire.venues.paper.memory import MemoryStore
+
+
+class PaperStore(Protocol):
+    """What the venue keeps: every order it has recorded, every fill, its counters and feed state."""
+
+    def close(self) -> None: ...
+
+    def next_number(self, counter: str) -> int:
+        """The next number of a counter (venue order IDs, fill IDs); kept with the next save.
+
+        A number handed out but never saved may be reused after a restart: harmless, because
+        nothing that carried it left the venue (reports go out only after the save).
+        """
+        ...
+
+    def save(
+        self,
+        orders: Iterable[PaperOrder] = (),
+        fills: Iterable[FillReport] = (),
+        feed_state: Mapping[str, str] | None = None,
+    ) -> None:
+        """Record a batch of changes (durably before it returns when the store has a file)."""
+        ...
+
+    def knows(self, client_order_id: ClientOrderId) -> bool:
+        """Whether an order with this client order ID was ever recorded (open, closed or rejected)."""
+        ...
+
+    def order(self, client_order_id: ClientOrderId) -> PaperOrder | None: ...
+
+    def open_orders(self, account: AccountId | None = None) -> list[PaperOrder]:
+        """Working orders in arrival order."""
+        ...
+
+    def fills(
+        self,
+        since: datetime | None = None,
+        account: AccountId | None = None,
+        instrument: InstrumentId | None = None,
+    ) -> list[FillReport]:
+        """Fills in the order they were saved, optionally from `since` (inclusive) on."""
+        ...
+
+    def position(self, account: AccountId, instrument: InstrumentId) -> Decimal:
+        """The account's signed position in the instrument: the sum of its fills."""
+        ...
+
+    def feed_state(self) -> dict[str, str]: ...
+
+
+def open_store(path: Path | None) -> PaperStore:
+    """The venue's state in the SQLite file at `path`, or in memory when there is none."""
+    return MemoryStore() if path is None else SqliteStore(path)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -50,9 +104,6 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS feed_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-MEMORY_BATCH_ROWS = 512
-"""Pending order and fill rows that make an in-memory store write them out (no `path` only)."""
-
 _order_encoder = msgspec.json.Encoder()
 _order_decoder = msgspec.json.Decoder(PaperOrder)
 _fill_decoder = msgspec.json.Decoder(FillReport)
@@ -65,39 +116,30 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-class PaperStore:
-    def __init__(self, path: Path | None) -> None:
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        self._durable = path is not None
-        self._connection = sqlite3.connect(":memory:" if path is None else str(path), isolation_level=None)
+class SqliteStore:
+    """The venue's state in its own SQLite file: every `save` is one committed transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(str(path), isolation_level=None)
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA synchronous=NORMAL")
         self._connection.executescript(_SCHEMA)
         self._counters: dict[str, int] = dict(
             self._connection.execute("SELECT name, value FROM counters").fetchall()
         )
+        self._counters_changed = False
         self._known: set[str] = {
             row[0] for row in self._connection.execute("SELECT client_order_id FROM orders")
         }
         """Every client order ID the venue has recorded: a second order with one is a duplicate."""
         self._positions: dict[tuple[str, str], Decimal] = {}
         """Signed positions per (account, instrument), filled in on first use, kept up to date."""
-        self._pending_orders: dict[ClientOrderId, PaperOrder] = {}
-        self._pending_fills: list[FillReport] = []
-        self._pending_feed: Mapping[str, str] | None = None
-        self._counters_changed = False
 
     def close(self) -> None:
-        self.flush()
         self._connection.close()
 
     def next_number(self, counter: str) -> int:
-        """The next number of a counter (venue order IDs, fill IDs); written with the next save.
-
-        A number handed out but never saved is reused after a restart: harmless, because nothing
-        that carried it left the venue (reports go out only after the save).
-        """
         value = self._counters.get(counter, 0) + 1
         self._counters[counter] = value
         self._counters_changed = True
@@ -109,45 +151,29 @@ class PaperStore:
         fills: Iterable[FillReport] = (),
         feed_state: Mapping[str, str] | None = None,
     ) -> None:
-        """Record a batch of changes: committed before this returns when the store has a path."""
-        pending_orders = self._pending_orders
-        for order in orders:
-            pending_orders[order.client_order_id] = order
-            self._known.add(order.client_order_id)
-        positions = self._positions
-        for fill in fills:
-            self._pending_fills.append(fill)
-            key = (fill.account, fill.instrument)
-            if key in positions:
-                positions[key] += fill.quantity * fill.side.sign
-        if feed_state is not None:
-            self._pending_feed = feed_state
-        if self._durable or len(pending_orders) + len(self._pending_fills) >= MEMORY_BATCH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write every pending change in one transaction and commit it."""
-        orders, fills, feed_state = self._pending_orders, self._pending_fills, self._pending_feed
-        if not (orders or fills or feed_state is not None or self._counters_changed):
+        """Write the changes (and the counters handed out since) in one transaction and commit it."""
+        order_rows = [
+            (o.client_order_id, o.account, int(o.is_open), o.sequence, _order_encoder.encode(o))
+            for o in orders
+        ]
+        fill_list = list(fills)
+        if not (order_rows or fill_list or feed_state is not None or self._counters_changed):
             return
         connection = self._connection
         connection.execute("BEGIN IMMEDIATE")
         try:
-            if orders:
+            if order_rows:
                 connection.executemany(
                     "INSERT OR REPLACE INTO orders (client_order_id, account, is_open, sequence, data)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (o.client_order_id, o.account, int(o.is_open), o.sequence, _order_encoder.encode(o))
-                        for o in orders.values()
-                    ],
+                    order_rows,
                 )
-            if fills:
+            if fill_list:
                 connection.executemany(
                     "INSERT INTO fills (fill_id, account, instrument, ts_event, data) VALUES (?, ?, ?, ?, ?)",
                     [
                         (f.fill_id, f.account, f.instrument, _timestamp(f.ts_event), msgspec.json.encode(f))
-                        for f in fills
+                        for f in fill_list
                     ],
                 )
             if self._counters_changed:
@@ -164,27 +190,26 @@ class PaperStore:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        self._pending_orders = {}
-        self._pending_fills = []
-        self._pending_feed = None
         self._counters_changed = False
+        self._known.update(row[0] for row in order_rows)
+        positions = self._positions
+        for fill in fill_list:
+            key = (fill.account, fill.instrument)
+            if key in positions:
+                positions[key] += fill.quantity * fill.side.sign
 
     def knows(self, client_order_id: ClientOrderId) -> bool:
-        """Whether an order with this client order ID was ever recorded (open, closed or rejected)."""
         return client_order_id in self._known
 
     def order(self, client_order_id: ClientOrderId) -> PaperOrder | None:
-        pending = self._pending_orders.get(client_order_id)
-        if pending is not None or client_order_id not in self._known:
-            return pending
+        if client_order_id not in self._known:
+            return None
         row = self._connection.execute(
             "SELECT data FROM orders WHERE client_order_id = ?", (client_order_id,)
         ).fetchone()
         return None if row is None else _order_decoder.decode(row[0])
 
     def open_orders(self, account: AccountId | None = None) -> list[PaperOrder]:
-        """Working orders in arrival order."""
-        self.flush()
         sql = "SELECT data FROM orders WHERE is_open = 1"
         parameters: tuple[str, ...] = ()
         if account is not None:
@@ -199,8 +224,6 @@ class PaperStore:
         account: AccountId | None = None,
         instrument: InstrumentId | None = None,
     ) -> list[FillReport]:
-        """Fills in the order they happened, optionally from `since` (inclusive) on."""
-        self.flush()
         clauses: list[str] = []
         parameters: list[str] = []
         for clause, value in (
@@ -219,7 +242,6 @@ class PaperStore:
         return [_fill_decoder.decode(row[0]) for row in rows]
 
     def position(self, account: AccountId, instrument: InstrumentId) -> Decimal:
-        """The account's signed position in the instrument: the sum of its fills."""
         key = (account, instrument)
         position = self._positions.get(key)
         if position is None:
@@ -229,5 +251,4 @@ class PaperStore:
         return position
 
     def feed_state(self) -> dict[str, str]:
-        self.flush()
         return dict(self._connection.execute("SELECT key, value FROM feed_state").fetchall())
