@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import tracemalloc
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,6 +50,7 @@ from benchmarks.lifecycle import (
     JOURNAL_NAMES,
     WARMUP,
     engine_for,
+    retained_by,
     running,
     sequential,
     submit_cancel,
@@ -103,17 +103,13 @@ async def tradewire_memory(orders: int, durability: str, backend: Backend) -> di
     """Bytes still allocated per FILLED order after N orders and a full collection (tracemalloc)."""
     async with running("fsync" if durability == "fsync" else "os", "memory", backend) as bench:
         await sequential(bench, WARMUP)
-        journal = bench.engine.manager.journal
-        await journal.flush()
-        gc.collect()
-        tracemalloc.start()
-        before, _ = tracemalloc.get_traced_memory()
-        await sequential(bench, orders)
-        await journal.flush()
-        gc.collect()
-        after, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        return {"orders": orders, "retained_bytes": after - before, "peak_bytes": peak - before}
+        retained = await retained_by(bench, orders)
+        return {
+            "orders": orders,
+            "retained_bytes": retained.engine,
+            "venue_bytes": retained.venue,
+            "peak_bytes": retained.peak,
+        }
 
 
 def payload_chunks(path: Path, backend: Backend) -> Iterator[list[Any]]:
@@ -371,8 +367,12 @@ def print_memory_and_replay(memory: dict[str, Any], replay: dict[str, Any], jour
         " after gc",
         ["what", "bytes/order"],
         [
-            ["retained (ledger, portfolio, fills)", number(memory["retained_bytes"] / orders, 0)],
-            ["peak while running", number(memory["peak_bytes"] / orders, 0)],
+            [
+                "retained by the engine (ledger, portfolio, fills)",
+                number(memory["retained_bytes"] / orders, 0),
+            ],
+            ["retained by the paper venue (the simulated broker)", number(memory["venue_bytes"] / orders, 0)],
+            ["peak while running (both)", number(memory["peak_bytes"] / orders, 0)],
         ],
     )
     records = replay["records"]
