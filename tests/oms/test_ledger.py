@@ -2,6 +2,7 @@ import gc
 import typing
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from tests.factories import (
@@ -16,9 +17,12 @@ from tests.factories import (
     make_spec,
     make_submitted,
 )
-from tradewire.domain.enums import OPEN_STATUSES, OrderStatus
-from tradewire.domain.events import JournalRecord, OrderEvent, Record
+from tradewire.domain import sharing
+from tradewire.domain.enums import OPEN_STATUSES, OrderStatus, Side, SignalOutcome
+from tradewire.domain.events import JournalRecord, OrderEvent, Record, SignalHandled
+from tradewire.domain.ids import EventId, SignalId
 from tradewire.domain.orders import TRANSITIONS, IllegalTransitionError
+from tradewire.domain.signals import Signal
 from tradewire.journal.codec import decode, encode
 from tradewire.oms.ledger import FOLDS, KEEPS_WORKING, Ledger
 from tradewire.oms.working import WorkingBook
@@ -75,6 +79,67 @@ def test_a_kept_fill_equals_the_replayed_one_and_shares_its_orders_names() -> No
     assert ledger.has_fill(fill.venue, fill.fill_id)
 
 
+@pytest.fixture
+def empty_shared_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`domain.sharing` starting empty, so it cannot reach its limit and start again mid-test."""
+    monkeypatch.setattr(sharing, "_kept", {})
+
+
+@pytest.mark.usefixtures("empty_shared_numbers")
+def test_orders_and_fills_keep_one_copy_of_the_numbers_they_repeat() -> None:
+    specs = [make_spec(client_order_id=f"ord-{n}", quantity="2", limit_price="5000.25") for n in range(2)]
+    ledger = Ledger()
+    for n, spec in enumerate(specs):
+        ledger.apply(decoded(make_created(spec)))
+        ledger.apply(decoded(make_accepted(spec, venue_order_id=f"V-{n}")))
+        ledger.apply(decoded(make_filled(spec, quantity="2", price="5000.25", fee="1.10", fill_id=f"F-{n}")))
+
+    first, second = (ledger.orders[spec.client_order_id] for spec in specs)
+    assert second.quantity is first.quantity
+    assert second.limit_price is first.limit_price
+    assert (second.filled_quantity, second.average_fill_price, second.fees) == (
+        Decimal(2),
+        Decimal("5000.25"),
+        Decimal("1.10"),
+    )
+    assert second.average_fill_price is first.average_fill_price
+    assert second.fees is first.fees
+    assert ledger.fills[1].price is second.average_fill_price
+
+
+@pytest.mark.usefixtures("empty_shared_numbers")
+def test_a_kept_signal_equals_the_replayed_one_and_shares_its_orders_ids() -> None:
+    spec = make_spec(client_order_id="ord-1", quantity="2")
+    spec = msgspec.structs.replace(spec, signal_id=SignalId("sig-1"))
+    handled = SignalHandled(
+        event_id=EventId("evt-handled"),
+        ts_event=T0,
+        ts_recorded=T0,
+        signal_id=SignalId("sig-1"),
+        signal=Signal(
+            strategy=spec.strategy,
+            instrument=spec.instrument,
+            side=Side.BUY,
+            quantity=Decimal(2),
+            idempotency_key="key-1",
+        ),
+        outcome=SignalOutcome.ACCEPTED,
+        client_order_ids=(spec.client_order_id,),
+    )
+    ledger = Ledger()
+    ledger.apply(decoded(make_created(spec)))
+    replayed = decoded(handled)
+
+    ledger.apply(replayed)
+
+    kept = ledger.signals_by_key["key-1"]
+    order = ledger.orders[spec.client_order_id]
+    assert kept == replayed
+    assert kept.signal_id is order.signal_id
+    assert kept.client_order_ids[0] is order.client_order_id
+    assert kept.signal.quantity is order.quantity
+
+
 def test_a_second_fill_averages_the_price_and_adds_the_fees() -> None:
     spec = make_spec(quantity="3")
     ledger = Ledger()
@@ -120,6 +185,7 @@ def test_an_event_that_skips_the_working_recount_keeps_the_order_open_and_its_qu
     order.apply(make_event(event_type, spec))
 
     assert order.status in OPEN_STATUSES
+    assert order.status is not OrderStatus.PENDING_NEW  # no longer held for its session
     assert (order.quantity, order.filled_quantity, order.pending_quantity, order.worst_case_leaves) == before
 
 

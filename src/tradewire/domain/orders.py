@@ -10,7 +10,7 @@ to the status the order had before it.
 from datetime import datetime
 from decimal import Decimal
 from sys import intern
-from typing import Final
+from typing import Final, cast, get_args
 
 import msgspec
 
@@ -41,6 +41,7 @@ from tradewire.domain.ids import (
     VenueId,
     VenueOrderId,
 )
+from tradewire.domain.sharing import shared, shared_or_none
 from tradewire.domain.values import ZERO
 
 S = OrderStatus
@@ -115,6 +116,10 @@ _HOLD_ON_PARTIAL = frozenset({S.PENDING_CANCEL, S.PENDING_REPLACE, S.CANCELED, S
 _ENDED = frozenset({S.FILLED, S.CANCELED, S.EXPIRED})
 _AMEND_ANSWERS: frozenset[type[OrderEvent]] = frozenset({OrderReplaced, OrderReplaceRejected})
 """Legal only while an amend is pending: a stray or redelivered answer must not move anything."""
+_EventWithReason = OrderRejected | OrderCancelRejected | OrderReplaceRejected | OrderCanceled
+_WITH_REASON: frozenset[type[OrderEvent]] = frozenset(get_args(_EventWithReason))
+"""Events that carry the venue's reason, kept on the order."""
+_UNCONFIRMED = frozenset({S.PENDING_NEW, S.SUBMITTED})
 
 
 class IllegalTransitionError(TradewireError):
@@ -178,7 +183,7 @@ class Order(msgspec.Struct, kw_only=True, eq=False, gc=False):
         spec = event.spec
         status, reason = (S.DENIED, event.reason) if isinstance(event, OrderDenied) else (S.PENDING_NEW, None)
         # Names every order of an account repeats are kept once (a replayed journal decodes a fresh
-        # copy of each per record).
+        # copy of each per record), and so are its numbers.
         return cls(
             client_order_id=spec.client_order_id,
             account=AccountId(intern(spec.account)),
@@ -187,12 +192,12 @@ class Order(msgspec.Struct, kw_only=True, eq=False, gc=False):
             venue=VenueId(intern(spec.venue)),
             side=spec.side,
             order_type=spec.order_type,
-            quantity=spec.quantity,
-            limit_price=spec.limit_price,
-            stop_price=spec.stop_price,
+            quantity=shared(spec.quantity),
+            limit_price=shared_or_none(spec.limit_price),
+            stop_price=shared_or_none(spec.stop_price),
             time_in_force=spec.time_in_force,
             signal_id=spec.signal_id,
-            signal_price=spec.signal_price,
+            signal_price=shared_or_none(spec.signal_price),
             reduce_only=spec.reduce_only,
             route=None if spec.route is None else intern(spec.route),
             status=status,
@@ -231,7 +236,9 @@ class Order(msgspec.Struct, kw_only=True, eq=False, gc=False):
     def apply(self, event: OrderEvent) -> None:
         """Move the order by one event, or raise `IllegalTransitionError` and change nothing.
 
-        Checks the event's type once per kind of effect: replay runs this for every journaled event.
+        Tells the events apart by their exact type (`type(event) is`), as `TRANSITIONS` does:
+        replay runs this for every journaled event, and `isinstance` against a union of record
+        types costs more than the rest of the method.
         """
         kind = type(event)
         target = TRANSITIONS.get((self.status, kind))
@@ -242,26 +249,24 @@ class Order(msgspec.Struct, kw_only=True, eq=False, gc=False):
                 raise IllegalTransitionError(self, event, f"{kind.__name__} but no amend is pending")
             self.pending_quantity = None
             self.pending_prices = None
-        if isinstance(event, OrderFilled):
-            if event.quantity <= 0:
+        if type(event) is OrderFilled:
+            if event.quantity <= ZERO:
                 raise IllegalTransitionError(self, event, f"a fill of {event.quantity} is not a fill")
             self._apply_fill(event)
-        elif isinstance(event, OrderReplaced):
+        elif type(event) is OrderReplaced:
             self._apply_replace(event)
         else:
-            if isinstance(event, OrderAccepted):
-                if self.previous_status in (S.PENDING_NEW, S.SUBMITTED):
+            if type(event) is OrderAccepted:
+                if self.previous_status in _UNCONFIRMED:
                     # The ack raced our cancel/amend: if that is refused, the order is live, not in flight.
                     self.previous_status = S.ACCEPTED
                 if self.venue_order_id is None:
                     self.venue_order_id = event.venue_order_id
-            elif isinstance(event, OrderPendingReplace):
+            elif type(event) is OrderPendingReplace:
                 self.pending_quantity = event.quantity
                 self.pending_prices = AmendPrices(event.limit_price, event.stop_price)
-            elif isinstance(
-                event, OrderRejected | OrderCancelRejected | OrderReplaceRejected | OrderCanceled
-            ):
-                self.reason = event.reason or self.reason
+            elif kind in _WITH_REASON:
+                self.reason = cast(_EventWithReason, event).reason or self.reason
             if self.status in _ENDED:
                 self.overfilled = self.filled_quantity > self.quantity  # a refused amend on an ended order
             elif self.status is S.PENDING_CANCEL and kind is OrderReplaceRejected:

@@ -15,11 +15,12 @@ from tradewire.domain.enums import Side
 from tradewire.domain.ids import AccountId, InstrumentId, StrategyId
 from tradewire.domain.values import ZERO
 
-_EXACT = Context(prec=50)
+EXACT = Context(prec=50)
 """Wide enough that sums and products of realistic prices and quantities never round."""
 _COST_QUANTUM = Decimal("1e-16")
 """The closed share of the cost basis is the only division; it is rounded here, once, so the
 subtraction that follows stays exact."""
+_BUY = Side.BUY
 
 
 class Position:
@@ -64,32 +65,38 @@ class Position:
     def apply_fill(self, side: Side, quantity: Decimal, price: Decimal, fee: Decimal) -> Decimal:
         """Apply one fill; returns the P&L it realized (before fees)."""
         outer = getcontext()
-        # Not `localcontext(_EXACT)`: that copies the context, and replay applies two positions
+        # Not `localcontext(EXACT)`: that copies the context, and replay applies two positions
         # per fill. Nothing here reads the context's flags, so sharing the one context is safe.
-        setcontext(_EXACT)
+        setcontext(EXACT)
         try:
-            signed = quantity if side is Side.BUY else -quantity
-            held = self.quantity
-            realized = ZERO
-            if held == 0 or (held > 0) == (signed > 0):
-                self.cost += price * signed
-            else:
-                closed = min(quantity, abs(held))
-                if closed == abs(held):
-                    removed = self.cost
-                else:
-                    removed = (self.cost * closed / abs(held)).quantize(_COST_QUANTUM)
-                direction = 1 if held > 0 else -1
-                realized = (price * closed * direction - removed) * self.multiplier
-                self.cost -= removed
-                if quantity > abs(held):
-                    self.cost = price * (signed + held)
-            self.quantity = held + signed
-            self.realized_pnl += realized
-            self.fees += fee
+            return self.apply_fill_exactly(side, quantity, price, fee)
         finally:
             setcontext(outer)
-        if side is Side.BUY:
+
+    def apply_fill_exactly(self, side: Side, quantity: Decimal, price: Decimal, fee: Decimal) -> Decimal:
+        """`apply_fill` for a caller that has set the decimal context to `EXACT` (a portfolio applies
+        each fill to two positions under one context switch)."""
+        signed = quantity if side is _BUY else -quantity
+        held = self.quantity
+        realized = ZERO
+        # Compared with ZERO, not 0: a Decimal compares with an int at twice the cost.
+        if not held or (held > ZERO) == (signed > ZERO):
+            self.cost += price * signed
+        else:
+            closed = min(quantity, abs(held))
+            if closed == abs(held):
+                removed = self.cost
+            else:
+                removed = (self.cost * closed / abs(held)).quantize(_COST_QUANTUM)
+            direction = 1 if held > ZERO else -1
+            realized = (price * closed * direction - removed) * self.multiplier
+            self.cost -= removed
+            if quantity > abs(held):
+                self.cost = price * (signed + held)
+        self.quantity = held + signed
+        self.realized_pnl += realized
+        self.fees += fee
+        if side is _BUY:
             self.bought += quantity
         else:
             self.sold += quantity
@@ -101,7 +108,7 @@ class Position:
             return ZERO
         if mark_price is None:
             return None
-        with localcontext(_EXACT):
+        with localcontext(EXACT):
             return (mark_price * self.quantity - self.cost) * self.multiplier
 
     @property

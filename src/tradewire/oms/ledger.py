@@ -42,12 +42,12 @@ from tradewire.domain.events import (
 from tradewire.domain.ids import AccountId, ClientOrderId, FillId, InstrumentId, StrategyId, VenueId
 from tradewire.domain.limits import LimitBook, Limits, Scope
 from tradewire.domain.orders import Order
+from tradewire.domain.sharing import shared
 from tradewire.domain.values import normalize
 from tradewire.oms.working import WorkingBook
 from tradewire.portfolio.book import Portfolio
 
 ANOMALY_HISTORY = 1000
-ONE = Decimal(1)
 CONFIG_FILE = "config"
 """`changed_by` of limits that came from the config file."""
 
@@ -57,8 +57,10 @@ class Ledger:
         self.orders: dict[ClientOrderId, Order] = {}
         self.open_orders: dict[ClientOrderId, Order] = {}
         self.fills: list[OrderFilled] = []
-        self.fill_ids: defaultdict[VenueId, set[FillId]] = defaultdict(set)
-        """Every fill applied, by venue: what makes a fill reported twice count once."""
+        self.fill_ids: defaultdict[VenueId, dict[FillId, None]] = defaultdict(dict)
+        """Every fill applied, by venue: what makes a fill reported twice count once. A dict used
+        as a set, because it is the smaller of the two at every size (a set's table grows fourfold
+        at once, to twice what a dict holds per ID just after it grows)."""
         self.portfolio = Portfolio()
         self.signals_by_key: dict[str, SignalHandled] = {}
         self.anomalies: list[IllegalTransition] = []
@@ -92,7 +94,9 @@ class Ledger:
         """Move the order through its lifecycle table, keeping the working totals and indexes.
 
         Every order event but the two that create the order (`FOLDS` sends those elsewhere)."""
-        order = self.orders[event.client_order_id]  # type: ignore[union-attr]  # not OrderCreated/Denied
+        self._change(self.orders[event.client_order_id], event)  # type: ignore[union-attr]  # not OrderCreated/Denied
+
+    def _change(self, order: Order, event: OrderEvent) -> None:
         working = self.working
         working.count(order, -1)
         try:
@@ -103,15 +107,18 @@ class Ledger:
 
     def _move_open_order(self, event: OrderSubmitted | OrderAccepted | OrderPendingCancel) -> None:
         """One of `KEEPS_WORKING`: the order stays open and works the same quantity, so the working
-        totals stay as they are (they cost two recounts per event otherwise)."""
+        totals stay as they are (they cost two recounts per event otherwise), and it stays in
+        `open_orders`; its status is past pending-new, so it is no longer held."""
         order = self.orders[event.client_order_id]
         order.apply(event)
-        self._index(order)
+        if self.held:
+            self.held.pop(order.client_order_id, None)
 
     def _apply_fill(self, fill: OrderFilled) -> None:
-        self._apply_order_event(fill)
-        kept = _sharing_names(fill, self.orders[fill.client_order_id])
-        self.fill_ids[kept.venue].add(kept.fill_id)
+        order = self.orders[fill.client_order_id]
+        kept = _sharing_values(fill, order)
+        self._change(order, kept)  # the order takes its numbers from the kept fill: shared too
+        self.fill_ids[kept.venue][kept.fill_id] = None
         self.fills.append(kept)
         self.portfolio.apply_fill(kept)
 
@@ -126,8 +133,9 @@ class Ledger:
         self.working.count(order, 1)
 
     def _remember_signal(self, record: SignalHandled) -> None:
-        if record.signal.idempotency_key is not None:
-            self.signals_by_key[record.signal.idempotency_key] = record
+        key = record.signal.idempotency_key
+        if key is not None:
+            self.signals_by_key[key] = _sharing_signal_values(record, self.orders)
 
     def _remember_anomaly(self, record: IllegalTransition) -> None:
         self.anomalies.append(record)
@@ -217,10 +225,10 @@ class Ledger:
         return hashlib.sha256(msgspec.json.encode(state)).hexdigest()
 
 
-def _sharing_names(fill: OrderFilled, order: Order) -> OrderFilled:
+def _sharing_values(fill: OrderFilled, order: Order) -> OrderFilled:
     """The fill as `fills` keeps it: equal, but with the names it repeats from its order (and that
-    every fill of an account repeats) shared instead of copied. A restarted engine holds every fill
-    it ever journaled, each decoded with fresh copies of them."""
+    every fill of an account repeats) and its numbers shared instead of copied (`domain.sharing`).
+    A restarted engine holds every fill it ever journaled, each decoded with fresh copies of them."""
     return msgspec.structs.replace(
         fill,
         client_order_id=order.client_order_id,
@@ -231,10 +239,37 @@ def _sharing_names(fill: OrderFilled, order: Order) -> OrderFilled:
         account=AccountId(intern(fill.account)),
         strategy=StrategyId(intern(fill.strategy)),
         instrument=InstrumentId(intern(fill.instrument)),
+        quantity=shared(fill.quantity),
+        price=shared(fill.price),
+        fee=shared(fill.fee),
         fee_currency=intern(fill.fee_currency),
-        multiplier=ONE
-        if fill.multiplier == ONE and fill.multiplier.as_tuple().exponent == 0
-        else fill.multiplier,
+        multiplier=shared(fill.multiplier),
+    )
+
+
+def _sharing_signal_values(record: SignalHandled, orders: dict[ClientOrderId, Order]) -> SignalHandled:
+    """The record as `signals_by_key` keeps it for the life of the engine: equal, but sharing its
+    IDs with the orders it created (recorded before it) and its names and numbers with every other
+    signal, as `_sharing_values` does for fills."""
+    order_ids = tuple(
+        order.client_order_id if (order := orders.get(order_id)) is not None else order_id
+        for order_id in record.client_order_ids
+    )
+    first = orders.get(order_ids[0]) if order_ids else None
+    signal = record.signal
+    return msgspec.structs.replace(
+        record,
+        signal_id=first.signal_id
+        if first is not None and first.signal_id == record.signal_id
+        else record.signal_id,
+        client_order_ids=order_ids,
+        signal=msgspec.structs.replace(
+            signal,
+            strategy=intern(signal.strategy),
+            instrument=intern(signal.instrument),
+            account=None if signal.account is None else intern(signal.account),
+            quantity=None if signal.quantity is None else shared(signal.quantity),
+        ),
     )
 
 

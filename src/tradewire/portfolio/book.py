@@ -1,11 +1,11 @@
 """The portfolio: every position, folded from fills. The account position is the net of its strategies."""
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, getcontext, setcontext
 
 from tradewire.domain.events import OrderFilled
 from tradewire.domain.ids import AccountId, InstrumentId, StrategyId
-from tradewire.domain.positions import Position
+from tradewire.domain.positions import EXACT, Position
 
 AccountKey = tuple[AccountId, InstrumentId]
 StrategyKey = tuple[AccountId, StrategyId, InstrumentId]
@@ -22,13 +22,19 @@ class Portfolio:
         if position is None:
             position = Position(fill.account, fill.instrument, None, fill.multiplier)
             self.by_account[account_key] = position
-        position.apply_fill(fill.side, fill.quantity, fill.price, fill.fee)
         strategy_key = (fill.account, fill.strategy, fill.instrument)
         attributed = self.by_strategy.get(strategy_key)
         if attributed is None:
             attributed = Position(fill.account, fill.instrument, fill.strategy, fill.multiplier)
             self.by_strategy[strategy_key] = attributed
-        attributed.apply_fill(fill.side, fill.quantity, fill.price, fill.fee)
+        side, quantity, price, fee = fill.side, fill.quantity, fill.price, fill.fee
+        outer = getcontext()
+        setcontext(EXACT)  # once for both positions (see `Position.apply_fill`)
+        try:
+            position.apply_fill_exactly(side, quantity, price, fee)
+            attributed.apply_fill_exactly(side, quantity, price, fee)
+        finally:
+            setcontext(outer)
 
     def account_quantity(self, account: AccountId, instrument: InstrumentId) -> Decimal:
         position = self.by_account.get((account, instrument))
