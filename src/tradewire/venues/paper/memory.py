@@ -8,7 +8,7 @@ microsecond; reading one back a few, which only the query methods pay. Working o
 the venue matches them on every step.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -40,6 +40,24 @@ def _order(data: bytes) -> PaperOrder:
 def _as_report(saved: _SavedFill) -> FillReport:
     """A plain `FillReport` again: the compact class encodes differently (an untagged array)."""
     return FillReport(**msgspec.structs.asdict(saved))
+
+
+def kept_position(
+    positions: dict[tuple[AccountId, InstrumentId], Decimal],
+    account: AccountId,
+    instrument: InstrumentId,
+    fills: Callable[..., list[FillReport]],
+) -> Decimal:
+    """An account's signed position in an instrument: summed from its `fills` the first time it is
+    asked for, then kept in `positions` (each store updates it on every fill it saves)."""
+    key = (account, instrument)
+    position = positions.get(key)
+    if position is None:
+        position = sum(
+            (f.quantity * f.side.sign for f in fills(account=account, instrument=instrument)), ZERO
+        )
+        positions[key] = position
+    return position
 
 
 class MemoryStore:
@@ -123,13 +141,7 @@ class MemoryStore:
         return found
 
     def position(self, account: AccountId, instrument: InstrumentId) -> Decimal:
-        key = (account, instrument)
-        position = self._positions.get(key)
-        if position is None:
-            fills = self.fills(account=account, instrument=instrument)
-            position = sum((f.quantity * f.side.sign for f in fills), ZERO)
-            self._positions[key] = position
-        return position
+        return kept_position(self._positions, account, instrument, self.fills)
 
     def feed_state(self) -> dict[str, str]:
         return dict(self._feed_state)

@@ -25,9 +25,8 @@ import msgspec
 
 from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId
 from tradewire.domain.reports import FillReport
-from tradewire.domain.values import ZERO
 from tradewire.venues.paper.matching import PaperOrder
-from tradewire.venues.paper.memory import MemoryStore
+from tradewire.venues.paper.memory import MemoryStore, kept_position
 
 
 class PaperStore(Protocol):
@@ -133,7 +132,7 @@ class SqliteStore:
             row[0] for row in self._connection.execute("SELECT client_order_id FROM orders")
         }
         """Every client order ID the venue has recorded: a second order with one is a duplicate."""
-        self._positions: dict[tuple[str, str], Decimal] = {}
+        self._positions: dict[tuple[AccountId, InstrumentId], Decimal] = {}
         """Signed positions per (account, instrument), filled in on first use, kept up to date."""
 
     def close(self) -> None:
@@ -242,13 +241,7 @@ class SqliteStore:
         return [_fill_decoder.decode(row[0]) for row in rows]
 
     def position(self, account: AccountId, instrument: InstrumentId) -> Decimal:
-        key = (account, instrument)
-        position = self._positions.get(key)
-        if position is None:
-            fills = self.fills(account=account, instrument=instrument)
-            position = sum((f.quantity * f.side.sign for f in fills), ZERO)
-            self._positions[key] = position
-        return position
+        return kept_position(self._positions, account, instrument, self.fills)
 
     def feed_state(self) -> dict[str, str]:
         return dict(self._connection.execute("SELECT key, value FROM feed_state").fetchall())
