@@ -14,7 +14,7 @@ from tradewire.journal import log
 from tradewire.journal.codec import encode
 from tradewire.journal.errors import JournalCorrupt, JournalSchemaError, JournalWriteError
 from tradewire.journal.log import LogFile, frame, log_journal
-from tradewire.journal.store import Durability, JournalStore
+from tradewire.journal.store import Durability
 
 from . import numbered_fill
 
@@ -53,61 +53,6 @@ def replayed(path: Path, after: int = 0) -> list[int]:
         return [sequence for sequence, _ in file.replay(after)]
     finally:
         file.close(clean=True)
-
-
-async def test_the_log_journal_is_a_journal_store(path: Path) -> None:
-    journal: JournalStore = log_journal(path)
-    await journal.close()
-
-
-@BOTH_DURABILITIES
-async def test_appended_records_are_flushed_and_replayed_in_order(path: Path, durability: Durability) -> None:
-    async with log_journal(path, durability) as journal:
-        sequences = [journal.append(numbered_fill(number)) for number in range(1, 4)]
-        await journal.flush()
-
-        assert sequences == [1, 2, 3]
-        assert journal.durable_sequence == 3
-        assert list(journal.replay()) == [(number, numbered_fill(number)) for number in (1, 2, 3)]
-
-
-@BOTH_DURABILITIES
-async def test_a_reopened_log_continues_the_sequence_and_replays_after_a_point(
-    path: Path, durability: Durability
-) -> None:
-    await written(path, 5, durability)
-
-    async with log_journal(path, durability) as reopened:
-        assert reopened.last_sequence == 5
-        assert reopened.append(numbered_fill(6)) == 6
-        await reopened.flush()
-
-    assert replayed(path) == [1, 2, 3, 4, 5, 6]
-    assert replayed(path, after=4) == [5, 6]
-
-
-async def test_with_os_durability_a_flush_is_one_write_without_suspending(path: Path) -> None:
-    async with log_journal(path, "os") as journal:
-        journal.append(numbered_fill(1))
-        journal.append(numbered_fill(2))
-        flushing = journal.flush()
-
-        with pytest.raises(StopIteration):
-            flushing.send(None)
-        assert journal.commit_count == 1
-        assert replayed(path) == [1, 2]
-
-
-@BOTH_DURABILITIES
-async def test_many_flush_waiters_are_resolved_by_one_write(path: Path, durability: Durability) -> None:
-    journal = log_journal(path, durability)
-    for number in range(1, 51):
-        journal.append(numbered_fill(number))
-    async with journal:
-        await asyncio.gather(*(journal.flush(sequence) for sequence in range(1, 51)))
-
-        assert journal.commit_count == 1
-        assert journal.records_written == 50
 
 
 @BOTH_DURABILITIES
