@@ -112,6 +112,8 @@ class Bench:
     expected_position: Decimal = Decimal(0)
     expected_filled: int = 0
     expected_canceled: int = 0
+    feed_ns: int = 0
+    """Time spent stepping the paper venue's feed inside `sequential` (the market data, not orders)."""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -229,7 +231,9 @@ async def sequential(bench: Bench, count: int) -> tuple[int, list[int]]:
         await submit(payload)
         await bench.wait_for_fills(fills + index)
         if index % STEP_EVERY == 0:
+            stepped = now_ns()
             bench.venue.step_sync()
+            bench.feed_ns += now_ns() - stepped
     elapsed = now_ns() - began
     if len(bench.sent_ns) != count:
         bench.problems.append(f"{len(bench.sent_ns)} venue submits for {count} signals")
