@@ -6,16 +6,17 @@ mix of orders (filled market orders, limit orders canceled, limit orders filled 
 orders denied by risk); it is written once into a cache directory (`--cache-dir`) keyed by its size
 and the record schema, so reruns skip the minute it takes to write. The figures:
 
-1. decode only: `Journal.replay()` iterated, nothing kept (SQLite read + msgpack decode);
-2. replay + ledger fold: a fresh `Ledger` applying every replayed record (what `Engine.start()`
-   does first);
+1. decode only: `Journal.replay()` iterated, nothing kept (file read + msgpack decode);
+2. replay + ledger fold: a fresh `Ledger` folding every replayed record (`Ledger.replay`, what
+   `Engine.start()` does first);
 3. `Engine.start()`: replay + fold + journal writer start + paper venue connect + start-up
    reconciliation, on a copy of the journal (start-up writes to it). The paper venue is fresh, so
    the journal ends with nothing open and positions flat: reconciliation finds the venue agrees.
 
-Each is the median of `--runs` runs (3). Then memory: `tracemalloc` around folding the records of
-`--memory-orders` closed orders (100,000), decoded one at a time as on replay, after `gc.collect()`:
-retained bytes / orders, for the mix and for filled market orders alone.
+Each is the median of `--runs` runs (3), on the `--journal` backend (sqlite, the default, or log).
+Then memory: `tracemalloc` around folding the records of `--memory-orders` closed orders (100,000),
+decoded one at a time as on replay, after `gc.collect()`: retained bytes / orders, for the mix and
+for filled market orders alone.
 """
 
 import argparse
@@ -38,8 +39,8 @@ from tradewire.domain import events, ids
 from tradewire.domain.clock import LiveClock
 from tradewire.domain.enums import LiquiditySide, OrderType, Side, SignalOutcome, TimeInForce
 from tradewire.domain.signals import Signal
+from tradewire.journal.backends import FILE_NAMES, Backend, open_journal
 from tradewire.journal.codec import decode, encode
-from tradewire.journal.sqlite import sqlite_journal
 from tradewire.oms.ledger import Ledger
 from tradewire.runtime.node import Engine
 from tradewire.runtime.settings import JournalSettings, PaperSettings, Settings
@@ -211,15 +212,15 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-async def cached_journal(cache_dir: Path, records: int) -> Path:
+async def cached_journal(cache_dir: Path, records: int, backend: Backend) -> Path:
     """The journal of `records` records (rounded to an even number of cycles), written once."""
     count = records // RECORDS_PER_CYCLE // 2 * 2
-    path = cache_dir / f"replay-{count * RECORDS_PER_CYCLE}-{schema_tag()}.sqlite"
+    path = cache_dir / f"replay-{count * RECORDS_PER_CYCLE}-{schema_tag()}.{backend}"
     if path.exists():
         return path
-    partial = _fresh(path.with_suffix(".partial"))
+    partial = _fresh(path.with_name(f"{path.name}.partial"))
     print(f"writing {count * RECORDS_PER_CYCLE:,} records to {path} (once; later runs reuse it)")
-    async with sqlite_journal(partial, "os") as journal:
+    async with open_journal(backend, partial, "os") as journal:
         for record in cycles(count):
             if journal.append(record) % FLUSH_EVERY == 0:
                 await journal.flush()
@@ -230,27 +231,26 @@ async def cached_journal(cache_dir: Path, records: int) -> Path:
 # --- the timings -----------------------------------------------------------------------------------
 
 
-def decode_only(path: Path) -> tuple[int, int]:
+def decode_only(path: Path, backend: Backend) -> tuple[int, int]:
     began = now_ns()
     count = 0
-    for _ in sqlite_journal(path).replay():
+    for _ in open_journal(backend, path, "os").replay():
         count += 1
     return now_ns() - began, count
 
 
-def replay_and_fold(path: Path) -> tuple[int, Ledger]:
+def replay_and_fold(path: Path, backend: Backend) -> tuple[int, Ledger]:
     began = now_ns()
     ledger = Ledger()
-    for _, record in sqlite_journal(path).replay():
-        ledger.apply(record)
+    ledger.replay(open_journal(backend, path, "os").replay())
     return now_ns() - began, ledger
 
 
-async def engine_start(path: Path) -> tuple[int, str]:
+async def engine_start(path: Path, backend: Backend) -> tuple[int, str]:
     with tempfile.TemporaryDirectory(prefix="tradewire-replay-") as directory:
         settings = Settings(
             data_dir=Path(directory),
-            journal=JournalSettings(durability="os"),
+            journal=JournalSettings(backend=backend, durability="os"),
             paper=PaperSettings(tick_interval=None, seed=11),
         )
         shutil.copyfile(path, settings.journal_path)
@@ -278,22 +278,22 @@ def median_seconds(samples: Sequence[int]) -> float:
     return statistics.median(samples) / NS_PER_S
 
 
-async def measure_replay(path: Path, runs: int) -> None:
+async def measure_replay(path: Path, backend: Backend, runs: int) -> None:
     decoded, folded, started = [], [], []
     count = 0
     digests: set[str] = set()
     check = "ok"
     for _ in range(runs):
-        elapsed, count = decode_only(path)
+        elapsed, count = decode_only(path, backend)
         decoded.append(elapsed)
         gc.collect()
-        elapsed, ledger = replay_and_fold(path)
+        elapsed, ledger = replay_and_fold(path, backend)
         folded.append(elapsed)
         digests.add(ledger.digest())
         anomalies = len(ledger.anomalies)
         del ledger
         gc.collect()
-        elapsed, check = await engine_start(path)
+        elapsed, check = await engine_start(path, backend)
         started.append(elapsed)
         gc.collect()
     if len(digests) != 1:
@@ -302,7 +302,7 @@ async def measure_replay(path: Path, runs: int) -> None:
         check = f"{anomalies} anomalies"
     rows = []
     for what, samples in (
-        ("journal replay: SQLite read + msgpack decode", decoded),
+        (f"journal replay: {backend} read + msgpack decode", decoded),
         ("journal replay + ledger fold", folded),
         ("Engine.start(): replay + fold + venue connect + reconciliation", started),
     ):
@@ -312,7 +312,7 @@ async def measure_replay(path: Path, runs: int) -> None:
         rows.append([what, f"{count:,}", f"{seconds:.2f}", spread, rate, check])
     print_table(
         f"1. Recovery: {count:,} records ({count // RECORDS_PER_CYCLE * ORDERS_PER_CYCLE:,} orders),"
-        f" median of {runs}",
+        f" {backend} journal, median of {runs}",
         ["step", "records", "seconds", "min-max", "records/s", "check"],
         rows,
     )
@@ -382,13 +382,17 @@ def measure_memory(orders: int) -> None:
 async def benchmark(arguments: argparse.Namespace) -> None:
     print(environment_line("asyncio (default loop)"))
     if not arguments.memory_only:
-        await measure_replay(await cached_journal(arguments.cache_dir, arguments.records), arguments.runs)
+        path = await cached_journal(arguments.cache_dir, arguments.records, arguments.journal)
+        await measure_replay(path, arguments.journal, arguments.runs)
     measure_memory(arguments.memory_orders)
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="benchmarks.replay", description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=RECORDS, help="journal size (default 1,000,000)")
+    parser.add_argument(
+        "--journal", choices=list(FILE_NAMES), default="sqlite", help="journal backend (default sqlite)"
+    )
     parser.add_argument("--runs", type=int, default=RUNS, help="runs per figure; the median is shown")
     parser.add_argument("--memory-orders", type=int, default=MEMORY_ORDERS, help="orders in section 2")
     parser.add_argument("--memory-only", action="store_true", help="skip section 1")

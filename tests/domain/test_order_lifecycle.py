@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from tests.factories import (
@@ -10,6 +11,7 @@ from tests.factories import (
     make_accepted,
     make_cancel_rejected,
     make_canceled,
+    make_created,
     make_denied,
     make_event,
     make_expired,
@@ -24,7 +26,7 @@ from tests.factories import (
     make_submitted,
     snapshot,
 )
-from tradewire.domain.enums import OPEN_STATUSES, TERMINAL_STATUSES, OrderStatus
+from tradewire.domain.enums import OPEN_STATUSES, TERMINAL_STATUSES, OrderStatus, OrderType
 from tradewire.domain.events import (
     OrderAccepted,
     OrderCanceled,
@@ -41,6 +43,7 @@ from tradewire.domain.events import (
     OrderSpec,
     OrderSubmitted,
 )
+from tradewire.domain.ids import SignalId
 from tradewire.domain.orders import TRANSITIONS, IllegalTransitionError, Order
 from tradewire.portfolio.book import Portfolio
 
@@ -610,6 +613,29 @@ def test_rejected_and_denied_orders_accept_no_event_at_all(status: OrderStatus) 
 def test_canceled_and_expired_orders_accept_only_late_fills(status: OrderStatus) -> None:
     accepted = {t for t in ORDER_EVENT_TYPES if _order_in(status).can_apply(t)}
     assert accepted == {OrderFilled}
+
+
+def test_a_created_order_carries_every_field_of_its_spec() -> None:
+    spec = msgspec.structs.replace(
+        make_spec(order_type=OrderType.STOP_LIMIT, limit_price="5001.25", stop_price="5000.75"),
+        signal_id=SignalId("sig-1"),
+        signal_price=Decimal("5000.50"),
+        reduce_only=True,
+        route="default account of strategy trend",
+    )
+    created = make_created(spec, ts=at(3))
+
+    order = Order.create(created)
+
+    assert {field: getattr(order, field) for field in msgspec.structs.asdict(spec)} == msgspec.structs.asdict(
+        spec
+    )
+    assert (order.status, order.reason, order.created_at, order.updated_at) == (
+        S.PENDING_NEW,
+        None,
+        created.ts_event,
+        created.ts_event,
+    )
 
 
 def test_a_denied_order_keeps_its_reason_and_has_nothing_working() -> None:

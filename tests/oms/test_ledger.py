@@ -203,3 +203,48 @@ def test_replayed_working_totals_equal_a_recount_of_the_open_orders() -> None:
     recount = WorkingBook.recount(list(ledger.open_orders.values()))
     assert ledger.working.totals() == recount.totals()
     assert ledger.working.totals()[0], "some orders must still be working for the check to mean much"
+
+
+def _journal_of_a_day() -> list[JournalRecord]:
+    """Orders through most of their lifecycle, decoded as a replay hands them over."""
+    specs = [make_spec(client_order_id=f"ord-{n}", quantity="3") for n in range(3)]
+    records: list[JournalRecord] = []
+    for spec in specs:
+        records += (make_created(spec), make_submitted(spec), make_accepted(spec))
+    records += (
+        make_filled(specs[0], quantity="1", price="5000", fill_id="F-1"),
+        make_filled(specs[0], quantity="2", price="5001", fill_id="F-2"),
+        make_filled(specs[1], quantity="1", price="5002", fill_id="F-3"),
+        make_pending_cancel(specs[1]),
+        make_canceled(specs[1]),
+    )
+    return [decoded(record) for record in records]
+
+
+def test_replaying_a_journal_folds_it_as_applying_each_record_does() -> None:
+    records = _journal_of_a_day()
+    applied = Ledger()
+    for record in records:
+        applied.apply(record)
+
+    replayed = Ledger()
+    replayed.replay(enumerate(records, start=1))
+
+    assert replayed.digest() == applied.digest()
+    assert (replayed.records_applied, replayed.last_event_at) == (len(records), records[-1].ts_event)
+    assert replayed.working.totals() == applied.working.totals()
+
+
+def test_replay_refuses_a_record_type_without_a_fold_by_name() -> None:
+    record = Unfolded(event_id="event-1", ts_event=T0, ts_recorded=T0)  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match="no fold for Unfolded"):
+        Ledger().replay([(1, record)])  # type: ignore[list-item]
+
+
+def test_an_illegal_transition_is_still_refused_by_replay() -> None:
+    spec = make_spec()
+    records = [decoded(make_created(spec)), decoded(make_canceled(spec)), decoded(make_accepted(spec))]
+
+    with pytest.raises(IllegalTransitionError, match="OrderAccepted is not allowed from canceled"):
+        Ledger().replay(enumerate(records, start=1))

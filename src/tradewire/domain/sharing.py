@@ -11,10 +11,23 @@ does, and equal Decimals may differ in exponent. Bounded: past `SHARED_LIMIT` va
 again, so a stream of prices that never repeat costs a fixed amount.
 """
 
+import sys
 from decimal import Decimal
-from typing import Final
+from typing import Final, Protocol, TypeVar, cast
 
 SHARED_LIMIT: Final = 4096
+
+_Name = TypeVar("_Name", bound=str)
+
+
+class _Interning(Protocol):
+    def __call__(self, name: _Name, /) -> _Name: ...
+
+
+interned: Final = cast(_Interning, sys.intern)
+"""`sys.intern` that keeps the name's type: `interned(fill.account)` is an `AccountId`. The same
+function, not a wrapper, and no `AccountId(...)` around it either (a `NewType` call is a Python
+function call): replay interns several names per record."""
 
 _kept: dict[str, Decimal] = {}
 

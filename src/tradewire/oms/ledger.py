@@ -7,10 +7,9 @@ ledger trusts them (they were checked against the lifecycle table before they we
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from sys import intern
 from typing import Any, Final, get_args
 
 import msgspec
@@ -42,7 +41,7 @@ from tradewire.domain.events import (
 from tradewire.domain.ids import AccountId, ClientOrderId, FillId, InstrumentId, StrategyId, VenueId
 from tradewire.domain.limits import LimitBook, Limits, Scope
 from tradewire.domain.orders import Order
-from tradewire.domain.sharing import shared
+from tradewire.domain.sharing import interned, shared
 from tradewire.domain.values import normalize
 from tradewire.oms.working import WorkingBook
 from tradewire.portfolio.book import Portfolio
@@ -87,6 +86,27 @@ class Ledger:
         if fold is None:
             raise TypeError(f"the ledger has no fold for {type(record).__name__}: add it to ledger.FOLDS")
         fold(self, record)
+
+    def replay(self, entries: Iterable[tuple[int, JournalRecord]]) -> None:
+        """Fold every record `JournalStore.replay` yields, in order: `apply` for each, written out
+        as one loop (recovery folds a million records; a call to `apply` per record costs 5-10%
+        of the fold)."""
+        folds = FOLDS
+        applied = self.records_applied
+        record: JournalRecord | None = None
+        try:
+            for _, record in entries:
+                applied += 1
+                fold = folds.get(type(record))
+                if fold is None:
+                    raise TypeError(
+                        f"the ledger has no fold for {type(record).__name__}: add it to ledger.FOLDS"
+                    )
+                fold(self, record)
+        finally:
+            self.records_applied = applied
+            if record is not None:
+                self.last_event_at = record.ts_event
 
     # --- folds, one per record type (see `FOLDS`) ---
 
@@ -235,14 +255,14 @@ def _sharing_values(fill: OrderFilled, order: Order) -> OrderFilled:
         venue_order_id=order.venue_order_id
         if fill.venue_order_id == order.venue_order_id
         else fill.venue_order_id,
-        venue=VenueId(intern(fill.venue)),
-        account=AccountId(intern(fill.account)),
-        strategy=StrategyId(intern(fill.strategy)),
-        instrument=InstrumentId(intern(fill.instrument)),
+        venue=interned(fill.venue),
+        account=interned(fill.account),
+        strategy=interned(fill.strategy),
+        instrument=interned(fill.instrument),
         quantity=shared(fill.quantity),
         price=shared(fill.price),
         fee=shared(fill.fee),
-        fee_currency=intern(fill.fee_currency),
+        fee_currency=interned(fill.fee_currency),
         multiplier=shared(fill.multiplier),
     )
 
@@ -265,9 +285,9 @@ def _sharing_signal_values(record: SignalHandled, orders: dict[ClientOrderId, Or
         client_order_ids=order_ids,
         signal=msgspec.structs.replace(
             signal,
-            strategy=intern(signal.strategy),
-            instrument=intern(signal.instrument),
-            account=None if signal.account is None else intern(signal.account),
+            strategy=interned(signal.strategy),
+            instrument=interned(signal.instrument),
+            account=None if signal.account is None else interned(signal.account),
             quantity=None if signal.quantity is None else shared(signal.quantity),
         ),
     )

@@ -114,8 +114,7 @@ class Engine:
             settings.journal.backend, settings.journal_path, settings.journal.durability
         )
         ledger = Ledger()
-        for _, record in journal.replay():
-            ledger.apply(record)
+        ledger.replay(journal.replay())
         started_at = self.clock.now()
         if ledger.last_event_at is not None and ledger.last_event_at >= started_at:
             # IDs embed the start time; never reuse a stamp even if the clock went backwards.
