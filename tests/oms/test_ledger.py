@@ -25,6 +25,7 @@ from tradewire.domain.orders import TRANSITIONS, IllegalTransitionError
 from tradewire.domain.signals import Signal
 from tradewire.journal.codec import decode, encode
 from tradewire.oms.ledger import FOLDS, KEEPS_WORKING, Ledger
+from tradewire.oms.results import SignalResult
 from tradewire.oms.working import WorkingBook
 
 
@@ -108,7 +109,7 @@ def test_orders_and_fills_keep_one_copy_of_the_numbers_they_repeat() -> None:
 
 
 @pytest.mark.usefixtures("empty_shared_numbers")
-def test_a_kept_signal_equals_the_replayed_one_and_shares_its_orders_ids() -> None:
+def test_a_kept_signal_result_equals_the_replayed_ones_and_shares_its_orders_ids() -> None:
     spec = make_spec(client_order_id="ord-1", quantity="2")
     spec = msgspec.structs.replace(spec, signal_id=SignalId("sig-1"))
     handled = SignalHandled(
@@ -134,10 +135,10 @@ def test_a_kept_signal_equals_the_replayed_one_and_shares_its_orders_ids() -> No
 
     kept = ledger.signals_by_key["key-1"]
     order = ledger.orders[spec.client_order_id]
-    assert kept == replayed
+    assert kept == SignalResult.from_record(handled, duplicate=False)
+    assert replayed == handled
     assert kept.signal_id is order.signal_id
     assert kept.client_order_ids[0] is order.client_order_id
-    assert kept.signal.quantity is order.quantity
 
 
 def test_a_second_fill_averages_the_price_and_adds_the_fees() -> None:

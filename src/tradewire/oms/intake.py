@@ -84,7 +84,7 @@ async def handle_signals(manager: OrderManager, signals: list[Signal]) -> list[S
     for index, signal in enumerate(signals):
         key = signal.idempotency_key
         if key is not None and key in manager.ledger.signals_by_key:
-            results[index] = SignalResult.from_record(manager.ledger.signals_by_key[key], duplicate=True)
+            results[index] = msgspec.structs.replace(manager.ledger.signals_by_key[key], duplicate=True)
         elif key is not None and key in first_with_key:
             repeats[index] = first_with_key[key]
         else:

@@ -43,6 +43,7 @@ from tradewire.domain.limits import LimitBook, Limits, Scope
 from tradewire.domain.orders import Order
 from tradewire.domain.sharing import interned, shared
 from tradewire.domain.values import normalize
+from tradewire.oms.results import SignalResult
 from tradewire.oms.working import WorkingBook
 from tradewire.portfolio.book import Portfolio
 
@@ -61,7 +62,7 @@ class Ledger:
         as a set, because it is the smaller of the two at every size (a set's table grows fourfold
         at once, to twice what a dict holds per ID just after it grows)."""
         self.portfolio = Portfolio()
-        self.signals_by_key: dict[str, SignalHandled] = {}
+        self.signals_by_key: dict[str, SignalResult] = {}
         self.anomalies: list[IllegalTransition] = []
         self.last_event_at: datetime | None = None
         self.records_applied = 0
@@ -155,7 +156,7 @@ class Ledger:
     def _remember_signal(self, record: SignalHandled) -> None:
         key = record.signal.idempotency_key
         if key is not None:
-            self.signals_by_key[key] = _sharing_signal_values(record, self.orders)
+            self.signals_by_key[key] = _kept_result(record, self.orders)
 
     def _remember_anomaly(self, record: IllegalTransition) -> None:
         self.anomalies.append(record)
@@ -267,29 +268,23 @@ def _sharing_values(fill: OrderFilled, order: Order) -> OrderFilled:
     )
 
 
-def _sharing_signal_values(record: SignalHandled, orders: dict[ClientOrderId, Order]) -> SignalHandled:
-    """The record as `signals_by_key` keeps it for the life of the engine: equal, but sharing its
-    IDs with the orders it created (recorded before it) and its names and numbers with every other
-    signal, as `_sharing_values` does for fills."""
+def _kept_result(record: SignalHandled, orders: dict[ClientOrderId, Order]) -> SignalResult:
+    """What `signals_by_key` keeps of a handled signal for the life of the engine: its result (what
+    a repeated key is answered with), not the signal itself, sharing its IDs with the orders it
+    created (recorded before it)."""
     order_ids = tuple(
         order.client_order_id if (order := orders.get(order_id)) is not None else order_id
         for order_id in record.client_order_ids
     )
     first = orders.get(order_ids[0]) if order_ids else None
-    signal = record.signal
-    return msgspec.structs.replace(
-        record,
+    return SignalResult(
         signal_id=first.signal_id
         if first is not None and first.signal_id == record.signal_id
         else record.signal_id,
+        outcome=record.outcome,
         client_order_ids=order_ids,
-        signal=msgspec.structs.replace(
-            signal,
-            strategy=interned(signal.strategy),
-            instrument=interned(signal.instrument),
-            account=None if signal.account is None else interned(signal.account),
-            quantity=None if signal.quantity is None else shared(signal.quantity),
-        ),
+        reason_code=record.reason_code,
+        reason=record.reason,
     )
 
 
