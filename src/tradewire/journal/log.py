@@ -97,12 +97,7 @@ class LogFile:
         return self._stored_sequence
 
     def write(self, batch: Sequence[Entry]) -> None:
-        parts: list[bytes] = []
-        pack_head, pack_tail, crc32 = _FRAME_HEAD.pack, _FRAME_TAIL.pack, zlib.crc32
-        for sequence, _, payload in batch:  # `frame`, inlined: this runs for every record
-            head = pack_head(len(payload), sequence)
-            parts += (head, payload, pack_tail(crc32(payload, crc32(head)), len(payload)))
-        view = memoryview(b"".join(parts))
+        view = memoryview(b"".join([frame(sequence, payload) for sequence, _, payload in batch]))
         while view:
             view = view[os.write(self._fd, view) :]
         if self._durability == "fsync":
@@ -110,53 +105,25 @@ class LogFile:
 
     def replay(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
         """Read through a file object of its own, so it works beside the writer; a record being
-        written at the end of the file while this reads is not returned.
-
-        `read_frames` written out here with the sequence check and the decode in the same loop:
-        one generator step per record instead of two, because recovery replays a million."""
-        path = self._path
-        head_size, tail_size = _FRAME_HEAD.size, _FRAME_TAIL.size
-        unpack_head, unpack_tail, crc32 = _FRAME_HEAD.unpack_from, _FRAME_TAIL.unpack_from, zlib.crc32
-        with path.open("rb") as file:
-            _check_header(file.read(_FILE_HEADER.size), path)
-            buffer = b""
-            view = memoryview(buffer)
-            position = size = 0
+        written at the end of the file while this reads is not returned."""
+        with self._path.open("rb") as file:
+            _check_header(file.read(_FILE_HEADER.size), self._path)
             expected = 1
-            while True:
-                while size - position >= head_size:
-                    length, sequence = unpack_head(buffer, position)
-                    body = position + head_size
-                    body_end = body + length
-                    if body_end + tail_size > size:
-                        break  # an incomplete record: read more, or the end of what is written
-                    crc, trailing = unpack_tail(buffer, body_end)
-                    if trailing != length or crc32(view[position:body_end]) != crc:
-                        raise JournalCorrupt(
-                            f"journal {path}: the record after {expected - 1} is damaged (checksum)"
-                        )
-                    if sequence != expected:
-                        raise JournalCorrupt(
-                            f"journal {path}: record {expected} is missing (next stored: {sequence})"
-                        )
-                    expected += 1
-                    position = body_end + tail_size
-                    if sequence <= after:
-                        continue
-                    try:
-                        record = decode(view[body:body_end])
-                    except msgspec.DecodeError as error:
-                        raise JournalCorrupt(
-                            f"journal {path}: record {sequence} cannot be decoded: {error}"
-                        ) from error
-                    yield sequence, record
-                more = file.read(_READ_CHUNK)  # bounded: a damaged length must not size an allocation
-                if not more:
-                    return
-                buffer = buffer[position:] + more
-                view = memoryview(buffer)
-                size = len(buffer)
-                position = 0
+            for sequence, payload in read_frames(file, self._path):
+                if sequence != expected:
+                    raise JournalCorrupt(
+                        f"journal {self._path}: record {expected} is missing (next stored: {sequence})"
+                    )
+                expected += 1
+                if sequence <= after:
+                    continue
+                try:
+                    record = decode(payload)
+                except msgspec.DecodeError as error:
+                    raise JournalCorrupt(
+                        f"journal {self._path}: record {sequence} cannot be decoded: {error}"
+                    ) from error
+                yield sequence, record
 
     def start_upkeep(self) -> None:
         """Nothing to keep up: the file only grows."""
