@@ -127,10 +127,10 @@ class Journal:
             raise self._write_error()
         if self._closed:
             raise JournalClosedError(f"journal {self.path} is closed; record not appended")
-        payload = encode(record)
         sequence = self._last_sequence + 1
+        stored = self.file.stored_form(sequence, encode(record))
         self._last_sequence = sequence
-        self._buffer.append((sequence, record, payload))
+        self._buffer.append((sequence, record, stored))
         if not self._write_behind_scheduled and self._loop is not None:
             self._write_behind_scheduled = True
             self._loop.call_later(WRITE_BEHIND_SECONDS, self._write_behind)

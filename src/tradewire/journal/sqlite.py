@@ -78,6 +78,10 @@ class SqliteFile:
     def stored_sequence(self) -> int:
         return self._stored_sequence
 
+    def stored_form(self, sequence: int, payload: bytes) -> bytes:
+        """The payload as it is: the row is made in `write`."""
+        return payload
+
     def write(self, batch: Sequence[Entry]) -> None:
         rows = [
             (sequence, record_kind(record), record.ts_recorded.astimezone(UTC).isoformat(), payload)

@@ -51,7 +51,7 @@ class JournalStore(Protocol):
 
 
 Entry = tuple[int, JournalRecord, bytes]
-"""Sequence, record and its encoded payload."""
+"""Sequence, record and the record as its file stores it (`JournalFile.stored_form`)."""
 
 
 class JournalFile(Protocol):
@@ -70,6 +70,12 @@ class JournalFile(Protocol):
     @property
     def stored_sequence(self) -> int:
         """The last sequence number stored when the file was opened (0 when empty)."""
+        ...
+
+    def stored_form(self, sequence: int, payload: bytes) -> bytes:
+        """The record encoded as `payload` (the codec's msgpack), as this file stores it under
+        `sequence`. Called by `append` on the loop, so that this work is done when a record is
+        appended, not in the write that a signal waits for."""
         ...
 
     def write(self, batch: Sequence[Entry]) -> None:
