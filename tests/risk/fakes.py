@@ -58,6 +58,18 @@ class FakeRiskView:
     def working(self, scope: Scope, instrument: InstrumentId, side: Side) -> Decimal:
         return self.working_quantities.get((str(scope), instrument, side), ZERO)
 
+    # The fake has one account: a strategy's position in it is the strategy's position.
+
+    def strategy_position(
+        self, account: AccountId, strategy: StrategyId, instrument: InstrumentId
+    ) -> Decimal:
+        return self.position(Scope.parse(f"strategy:{strategy}"), instrument)
+
+    def strategy_working(
+        self, account: AccountId, strategy: StrategyId, instrument: InstrumentId, side: Side
+    ) -> Decimal:
+        return self.working(Scope.parse(f"strategy:{strategy}"), instrument, side)
+
     def open_orders(self, scope: Scope) -> int:
         return self.open_counts.get(str(scope), 0)
 

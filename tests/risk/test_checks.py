@@ -61,7 +61,7 @@ def test_a_reducing_scope_denies_an_order_that_grows_the_position_with_the_numbe
     assert denial is not None and denial.code == "trading_reducing"
     assert denial.reason == (
         "strategy:trend-1 is reducing only, and this buy of 1 ESH6 would not reduce the position 3 "
-        "of account:acct-1"
+        "of strategy:trend-1 in account acct-1"
     )
 
 
@@ -72,7 +72,17 @@ def test_a_reducing_strategy_must_also_reduce_its_own_position_not_only_the_acco
     view.states["strategy:trend-1"] = TradingState.REDUCING
     denial = check_trading_state(facts_of(side=Side.SELL, quantity="1"), STRATEGY, view)
     assert denial is not None
-    assert denial.reason.endswith("would not reduce the position 0 of strategy:trend-1")
+    assert denial.reason.endswith("would not reduce the position 0 of strategy:trend-1 in account acct-1")
+
+
+def test_a_reducing_strategy_may_reduce_its_own_position_in_an_account_another_strategy_offsets() -> None:
+    """The strategy is long 3 and the account flat (another strategy is short 3): selling 3 closes
+    the strategy's position; what it does to the account is for the account's state and limits."""
+    view = FakeRiskView().hold("strategy:trend-1", "3")
+    view.states["strategy:trend-1"] = TradingState.REDUCING
+    assert check_trading_state(facts_of(side=Side.SELL, quantity="3"), STRATEGY, view) is None
+    denial = check_trading_state(facts_of(side=Side.SELL, quantity="4"), STRATEGY, view)
+    assert denial is not None and denial.code == "trading_reducing"
 
 
 def test_reducing_at_the_portfolio_judges_the_orders_own_account() -> None:

@@ -8,8 +8,9 @@ import pytest
 
 from tests.risk.fakes import VenueSpy, passive_buy, settle, signal, venue_position, venue_working
 from tests.runtime.engines import paper_of, running_engine
-from tradewire.domain.enums import OrderStatus, SignalOutcome, TradingState
+from tradewire.domain.enums import OrderStatus, Side, SignalOutcome, TradingState
 from tradewire.domain.events import RiskLimitsChanged, TradingStateChanged
+from tradewire.domain.ids import AccountId, InstrumentId, StrategyId
 from tradewire.domain.limits import Limits
 from tradewire.journal.sqlite import sqlite_journal
 from tradewire.oms.results import SignalResult
@@ -62,7 +63,7 @@ async def test_a_reducing_strategy_may_only_reduce_and_other_strategies_trade_on
         assert (
             grow.reason
             == "strategy:s is reducing only, and this buy of 1 AAPL would not reduce the position 10 "
-            "of account:paper-1"
+            "of strategy:s in account paper-1"
         )
         flip = await engine.service.submit_signal(signal("s", "sell", "11"))
         assert flip.reason_code == "trading_reducing"
@@ -189,14 +190,12 @@ async def test_flatten_of_a_short_buys_it_back(tmp_path: Path) -> None:
         assert states(engine)["strategy:a"].flat is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE: a strategy whose position is offset by another strategy in the same account can "
-    "never be flattened (its flatten order is reduce-only at the account, which is flat) and its "
-    "scope never shows flat",
-)
 async def test_flatten_of_a_strategy_offset_by_another_in_the_same_account_ends_flat(tmp_path: Path) -> None:
+    """The account is flat (a long 10, c short 10): a's flatten sells 10 as a plain order, since
+    the venue, which nets the account, would refuse it as reduce-only; the account is then c's
+    short, as c holds it."""
     async with running_engine(tmp_path) as engine:
+        spy = VenueSpy(engine)
         await fill(engine, signal("a", "buy", "10"))
         await fill(engine, signal("c", "sell", "10"))
         result = await engine.service.engage_kill_switch("strategy:a", "risk officer", "flat", flatten=True)
@@ -204,7 +203,26 @@ async def test_flatten_of_a_strategy_offset_by_another_in_the_same_account_ends_
         await paper_of(engine).step()
         await settle()
         assert [o.denied for o in result.flatten_orders] == [None]
+        assert [(o.side, o.quantity, o.reduce_only) for o in spy.submitted[2:]] == [
+            (Side.SELL, Decimal(10), False)
+        ]
         assert states(engine)["strategy:a"].flat is True
+        assert await venue_position(engine, "paper-1") == -10
+        portfolio = engine.manager.ledger.portfolio
+        assert portfolio.strategy_quantity(AccountId("paper-1"), StrategyId("c"), InstrumentId("AAPL")) == -10
+
+
+async def test_flatten_of_a_strategy_that_holds_the_whole_account_position_is_reduce_only(
+    tmp_path: Path,
+) -> None:
+    async with running_engine(tmp_path) as engine:
+        spy = VenueSpy(engine)
+        await fill(engine, signal("a", "buy", "10"))
+        await engine.service.engage_kill_switch("strategy:a", "risk officer", "flat", flatten=True)
+        await settle()
+        assert [(o.side, o.quantity, o.reduce_only) for o in spy.submitted[1:]] == [
+            (Side.SELL, Decimal(10), True)
+        ]
 
 
 # --- journaled and replayed ---

@@ -31,6 +31,7 @@ from tradewire.domain.limits import Limits, Scope, ScopeKind, order_scopes
 from tradewire.domain.orders import Order
 from tradewire.domain.positions import Position
 from tradewire.oms.manager import OrderManager
+from tradewire.risk.checks import reduces
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,10 @@ class TradingControls:
         ]
 
     async def flatten(self, scope: Scope, requested_by: str) -> tuple[FlattenOrder, ...]:
-        """Reduce-only market orders for the net position of each account and instrument in scope."""
+        """Market orders for the net position of each account and instrument in scope, each
+        reduce-only when it reduces its account's position (which the venue holds and checks): a
+        strategy's flatten in an account that other strategies offset changes the account's
+        position, so it goes as a plain order under the account's limits."""
         manager = self._manager
         by_account: dict[tuple[str, str], list[Position]] = {}
         for position in self._positions_in(scope):
@@ -204,6 +208,13 @@ class TradingControls:
         manager = self._manager
         instrument = manager.instruments.at(manager.router.accounts[holder.account].venue, holder.instrument)
         quote = manager.quotes.at(instrument.venue, holder.instrument)
+        ledger = manager.ledger
+        reduce_only = reduces(
+            side,
+            quantity,
+            ledger.portfolio.account_quantity(holder.account, holder.instrument),
+            ledger.working.working(side, holder.instrument, holder.account),
+        )
         spec = OrderSpec(
             client_order_id=manager.ids.client_order_id(),
             account=holder.account,
@@ -214,7 +225,7 @@ class TradingControls:
             order_type=OrderType.MARKET,
             quantity=quantity,
             time_in_force=TimeInForce.GTC,
-            reduce_only=True,
+            reduce_only=reduce_only,
             route=f"flatten by {requested_by}; {holder.instrument} trades at {instrument.venue}",
         )
         denial = await manager.submit_order(spec, quote.touch(side) if quote else None)

@@ -94,6 +94,16 @@ class LedgerRiskView:
     def position(self, scope: Scope, instrument: InstrumentId) -> Decimal:
         return sum((p.quantity for p in self._positions(scope) if p.instrument == instrument), ZERO)
 
+    def strategy_position(
+        self, account: AccountId, strategy: StrategyId, instrument: InstrumentId
+    ) -> Decimal:
+        return self._ledger.portfolio.strategy_quantity(account, strategy, instrument)
+
+    def strategy_working(
+        self, account: AccountId, strategy: StrategyId, instrument: InstrumentId, side: Side
+    ) -> Decimal:
+        return self._ledger.working.working(side, instrument, account, strategy)
+
     def working(self, scope: Scope, instrument: InstrumentId, side: Side) -> Decimal:
         working = self._ledger.working
         if scope.kind is ScopeKind.ACCOUNT:

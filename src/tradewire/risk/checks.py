@@ -22,12 +22,16 @@ def _fmt(value: Decimal) -> str:
     return str(normalize(value))
 
 
+def reduces(side: Side, quantity: Decimal, position: Decimal, working_same_side: Decimal) -> bool:
+    """True when an order of `quantity` on `side`, even filled with every working order on its
+    side, only shrinks `position` toward zero (it can never flip or grow it)."""
+    if side is Side.BUY:
+        return position < 0 and working_same_side + quantity <= -position
+    return position > 0 and working_same_side + quantity <= position
+
+
 def reduces_position(facts: OrderFacts, position: Decimal, working_same_side: Decimal) -> bool:
-    """True when the order, even filled with every working order on its side, only shrinks the
-    position toward zero (it can never flip or grow it)."""
-    if facts.spec.side is Side.BUY:
-        return position < 0 and working_same_side + facts.spec.quantity <= -position
-    return position > 0 and working_same_side + facts.spec.quantity <= position
+    return reduces(facts.spec.side, facts.spec.quantity, position, working_same_side)
 
 
 def _reduces_at(facts: OrderFacts, scope: Scope, view: RiskView) -> bool:
@@ -38,24 +42,33 @@ def _reduces_at(facts: OrderFacts, scope: Scope, view: RiskView) -> bool:
 
 
 def check_trading_state(facts: OrderFacts, scope: Scope, view: RiskView) -> Denial | None:
-    """HALTED stops everything new. REDUCING lets through only an order that reduces the position of
-    its own account, where it executes (positions of different accounts never net); at a strategy
-    scope it must also reduce that strategy's position."""
+    """HALTED stops everything new. REDUCING lets through only an order that reduces a position held
+    where the order executes: at a strategy scope, that strategy's own position in the order's
+    account, whatever other strategies hold there (the account's own state and limits judge the
+    account); at any other scope, the position of the order's account (positions of different
+    accounts never net)."""
     state = view.state(scope)
     if state is TradingState.HALTED:
         return Denial("trading_halted", f"trading is halted by the kill switch at {scope}; only cancels pass")
     if state is not TradingState.REDUCING:
         return None
-    account = facts.scopes()[1]
-    for judged in (account, scope) if scope.kind is ScopeKind.STRATEGY else (account,):
-        if not _reduces_at(facts, judged, view):
-            return Denial(
-                "trading_reducing",
-                f"{scope} is reducing only, and this {facts.spec.side} of {_fmt(facts.spec.quantity)} "
-                f"{facts.spec.instrument} would not reduce the position "
-                f"{_fmt(view.position(judged, facts.spec.instrument))} of {judged}",
-            )
-    return None
+    spec = facts.spec
+    if scope.kind is ScopeKind.STRATEGY and spec.strategy is not None:
+        position = view.strategy_position(spec.account, spec.strategy, spec.instrument)
+        working = view.strategy_working(spec.account, spec.strategy, spec.instrument, spec.side)
+        judged = f"{scope} in account {spec.account}"
+    else:
+        account = facts.scopes()[1]
+        position = view.position(account, spec.instrument)
+        working = view.working(account, spec.instrument, spec.side)
+        judged = str(account)
+    if reduces_position(facts, position, working):
+        return None
+    return Denial(
+        "trading_reducing",
+        f"{scope} is reducing only, and this {spec.side} of {_fmt(spec.quantity)} {spec.instrument} "
+        f"would not reduce the position {_fmt(position)} of {judged}",
+    )
 
 
 def check_reduce_only(facts: OrderFacts, scope: Scope, view: RiskView) -> Denial | None:

@@ -10,7 +10,7 @@ import msgspec
 from tradewire.domain.enums import AssetClass, Side, TradingState
 from tradewire.domain.events import OrderSpec
 from tradewire.domain.health import VenueStatus
-from tradewire.domain.ids import InstrumentId, VenueId
+from tradewire.domain.ids import AccountId, InstrumentId, StrategyId, VenueId
 from tradewire.domain.instruments import Instrument
 from tradewire.domain.limits import Scope, order_scopes
 from tradewire.domain.market import Quote
@@ -42,6 +42,18 @@ class RiskView(Protocol):
 
     def working(self, scope: Scope, instrument: InstrumentId, side: Side) -> Decimal:
         """Quantity the scope's open orders on that side still work."""
+        ...
+
+    def strategy_position(
+        self, account: AccountId, strategy: StrategyId, instrument: InstrumentId
+    ) -> Decimal:
+        """Signed position the strategy holds in one account (its share of the account's)."""
+        ...
+
+    def strategy_working(
+        self, account: AccountId, strategy: StrategyId, instrument: InstrumentId, side: Side
+    ) -> Decimal:
+        """Quantity the strategy's open orders in one account still work on that side."""
         ...
 
     def open_orders(self, scope: Scope) -> int: ...
