@@ -19,11 +19,11 @@ from tests.risk.fakes import VenueSpy, settle
 from tests.runtime.engines import engine_settings, paper_of
 from tradewire.domain.clock import ManualClock
 from tradewire.domain.enums import OrderStatus, SignalOutcome, TradingState
-from tradewire.domain.events import CancelOrder, JournalRecord, OrderHeld, PositionRolledOver
+from tradewire.domain.events import CancelOrder, JournalRecord, OrderDenied, OrderHeld, PositionRolledOver
 from tradewire.domain.ids import AccountId, ClientOrderId, InstrumentId, VenueId
 from tradewire.journal.sqlite import sqlite_journal
 from tradewire.runtime.node import Engine
-from tradewire.runtime.sessions import DAY_EXPIRED, SessionScheduler
+from tradewire.runtime.sessions import DAY_EXPIRED, FLATTEN_TRIES, SessionScheduler
 from tradewire.sessions.schedule import Due, ExpireDay, FlattenBeforeClose, ReleaseHeld, RollOver
 from tradewire.venues.paper.client import PaperVenue
 from tradewire.venues.paper.config import PaperVenueConfig
@@ -269,6 +269,49 @@ async def test_a_position_is_flattened_fifteen_minutes_before_the_early_close_on
         assert engine.manager.ledger.portfolio.account_quantity(ACCOUNT, InstrumentId("AAPL")) == 0
         await tick_at(engine, clock, utc(11, 27, 17, 46))
         assert len(spy.submitted) == 1
+
+
+async def test_a_position_opened_after_the_flatten_is_flattened_again_before_the_same_close(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(utc(11, 27, 15))
+    async with session_engine(tmp_path, clock, sessions={"flatten_before_close": {"equity": 15}}) as engine:
+        await engine.service.submit_signal(aapl())
+        await settle()
+        spy = VenueSpy(engine)
+        await tick_at(engine, clock, utc(11, 27, 17, 45))
+        clock.set(utc(11, 27, 17, 50))
+        await engine.service.submit_signal(aapl(quantity="4"))
+        await settle()
+
+        await tick_at(engine, clock, utc(11, 27, 17, 51))
+        await tick_at(engine, clock, utc(11, 27, 17, 52))
+        assert [(o.side, o.quantity, o.reduce_only) for o in spy.submitted] == [
+            ("sell", Decimal(10), True),
+            ("buy", Decimal(4), False),
+            ("sell", Decimal(4), True),
+        ]
+        assert engine.manager.ledger.portfolio.account_quantity(ACCOUNT, InstrumentId("AAPL")) == 0
+
+
+async def test_a_refused_flatten_is_tried_three_times_before_the_close_not_at_every_tick(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(utc(11, 27, 15))
+    async with session_engine(tmp_path, clock, sessions={"flatten_before_close": {"equity": 15}}) as engine:
+        await engine.service.submit_signal(aapl())
+        await settle()
+        await engine.service.engage_kill_switch(f"account:{ACCOUNT}", "risk officer", "halt")
+        spy = VenueSpy(engine)
+        for minute in range(45, 52):
+            await tick_at(engine, clock, utc(11, 27, 17, minute))
+
+        assert spy.submitted == []
+        assert engine.manager.ledger.portfolio.account_quantity(ACCOUNT, InstrumentId("AAPL")) == 10
+    denied = [r for r in journal_of(tmp_path) if isinstance(r, OrderDenied)]
+    assert [(r.spec.side, r.spec.quantity, r.reason_code) for r in denied] == [
+        ("sell", Decimal(10), "trading_halted")
+    ] * FLATTEN_TRIES
 
 
 async def test_fx_positions_roll_over_at_17_00_new_york_before_and_after_the_us_dst_change(

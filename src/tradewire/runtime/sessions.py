@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 DAY_EXPIRED = "DAY order expired at the session close"
 FLATTENED_BY = "session close"
+FLATTEN_TRIES = 3
+"""How many times the same position is sent to be flattened before one close."""
 CATCH_UP = timedelta(days=7)
 """At start-up, session boundaries passed while the engine was down are rolled over, this far back."""
 
@@ -51,8 +53,9 @@ class SessionScheduler:
         last_seen = manager.ledger.last_event_at
         self.last_tick = max(min(last_seen, now), now - CATCH_UP) if last_seen is not None else now
         """The end of the window already looked at."""
-        self._flattened: set[tuple[AccountId, InstrumentId, datetime]] = set()
-        """Positions already flattened before a given close: one attempt per close, not one a second."""
+        self._flatten_tries: dict[tuple[AccountId, InstrumentId, datetime], tuple[Decimal, int]] = {}
+        """Per position and close: the quantity last sent to flatten it, and how many times in a row
+        that same quantity was sent (a flatten refused again and again is not sent every tick)."""
 
     def prepare(self) -> None:
         """Build every instrument's calendar now, at start-up (building one takes ~0.1 s), and refuse
@@ -198,11 +201,18 @@ class SessionScheduler:
 
     async def _flatten(self, item: FlattenBeforeClose) -> None:
         """Reduce-only market orders for what is left of the position, split among the strategies
-        holding it (largest first), through the same gate as any order."""
+        holding it (largest first), through the same gate as any order.
+
+        Again at every tick that finds a position left before the close (what working orders do
+        not already close): one opened after the last flatten, or left by a partial fill, is
+        flattened too; the same quantity left by a refused flatten is tried `FLATTEN_TRIES` times."""
         key = (item.account, item.instrument.instrument_id, item.close)
-        if key in self._flattened:
+        quantity_left = abs(item.quantity)
+        last_quantity, tries = self._flatten_tries.get(key, (None, 0))
+        tries = tries + 1 if last_quantity == quantity_left else 1
+        if tries > FLATTEN_TRIES:
             return
-        self._flattened.add(key)
+        self._flatten_tries[key] = (quantity_left, tries)
         manager = self._manager
         instrument = item.instrument
         side = Side.SELL if item.quantity > 0 else Side.BUY
