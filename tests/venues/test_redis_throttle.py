@@ -2,6 +2,8 @@
 key share one budget and never exceed it together; different keys are independent; an unreachable
 Redis is a busy answer, never an unmetered request."""
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -111,3 +113,51 @@ async def test_an_unreachable_redis_is_a_busy_answer() -> None:
             await paced.acquire()
     finally:
         await client.aclose()
+
+
+ENGINE_PROCESS = """
+import asyncio, sys
+from decimal import Decimal
+import redis.asyncio
+from tradewire.domain.errors import VenueBusy
+from tradewire.domain.throttle import RateLimit
+from tradewire.venues.redis_throttle import RedisStore
+from tradewire.venues.throttle import Budget
+
+async def main(url, prefix):
+    client = redis.asyncio.Redis.from_url(url)
+    paced = Budget("k", RedisStore(client, prefix, "k", (RateLimit(requests=10, seconds=Decimal(60)),)), 0)
+    while not await client.exists(prefix + ":go"):  # every process starts together
+        await asyncio.sleep(0.001)
+
+    async def one():
+        try:
+            await paced.acquire()
+        except VenueBusy:
+            return 0
+        return 1
+
+    print(sum(await asyncio.gather(*(one() for _ in range(50)))))
+    await client.aclose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_engine_processes_racing_on_one_key_never_pass_more_than_the_budget_together(
+    redis_clients: list[redis.asyncio.Redis],
+) -> None:
+    """Four processes, 50 requests each in flight at once, released together: 10 pass in all."""
+    url, prefix = require_redis(), unique_prefix("rate")
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", ENGINE_PROCESS, url, prefix, stdout=asyncio.subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    await asyncio.sleep(0.5)  # let them connect and wait for the start
+    await redis_clients[0].set(f"{prefix}:go", 1, ex=60)
+    outputs = await asyncio.wait_for(asyncio.gather(*(child.communicate() for child in children)), 60)
+
+    assert [child.returncode for child in children] == [0] * 4
+    assert sum(int(stdout) for stdout, _ in outputs) == 10
