@@ -85,6 +85,15 @@ def aapl(side: str = "buy", quantity: str = "10", **fields: Any) -> dict[str, An
     return {"strategy": "trend", "instrument": "AAPL", "side": side, "quantity": quantity, **fields}
 
 
+@asynccontextmanager
+async def long_aapl_flattened_before_the_close(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Engine]:
+    """An engine that flattens equities 15 minutes before the close, long 10 AAPL."""
+    async with session_engine(tmp_path, clock, sessions={"flatten_before_close": {"equity": 15}}) as engine:
+        await engine.service.submit_signal(aapl())
+        await settle()
+        yield engine
+
+
 def journal_of(data_dir: Path) -> list[JournalRecord]:
     return [record for _, record in sqlite_journal(data_dir / "journal.sqlite").replay()]
 
@@ -255,9 +264,7 @@ async def test_the_paper_venue_expires_day_orders_itself_so_the_engine_sends_no_
 
 async def test_a_position_is_flattened_fifteen_minutes_before_the_early_close_once(tmp_path: Path) -> None:
     clock = ManualClock(utc(11, 27, 15))
-    async with session_engine(tmp_path, clock, sessions={"flatten_before_close": {"equity": 15}}) as engine:
-        await engine.service.submit_signal(aapl())
-        await settle()
+    async with long_aapl_flattened_before_the_close(tmp_path, clock) as engine:
         assert engine.manager.ledger.portfolio.account_quantity(ACCOUNT, InstrumentId("AAPL")) == 10
         spy = VenueSpy(engine)
         assert await tick_at(engine, clock, utc(11, 27, 17, 44)) == []
@@ -275,9 +282,7 @@ async def test_a_position_opened_after_the_flatten_is_flattened_again_before_the
     tmp_path: Path,
 ) -> None:
     clock = ManualClock(utc(11, 27, 15))
-    async with session_engine(tmp_path, clock, sessions={"flatten_before_close": {"equity": 15}}) as engine:
-        await engine.service.submit_signal(aapl())
-        await settle()
+    async with long_aapl_flattened_before_the_close(tmp_path, clock) as engine:
         spy = VenueSpy(engine)
         await tick_at(engine, clock, utc(11, 27, 17, 45))
         clock.set(utc(11, 27, 17, 50))
@@ -298,9 +303,7 @@ async def test_a_refused_flatten_is_tried_three_times_before_the_close_not_at_ev
     tmp_path: Path,
 ) -> None:
     clock = ManualClock(utc(11, 27, 15))
-    async with session_engine(tmp_path, clock, sessions={"flatten_before_close": {"equity": 15}}) as engine:
-        await engine.service.submit_signal(aapl())
-        await settle()
+    async with long_aapl_flattened_before_the_close(tmp_path, clock) as engine:
         await engine.service.engage_kill_switch(f"account:{ACCOUNT}", "risk officer", "halt")
         spy = VenueSpy(engine)
         for minute in range(45, 52):
